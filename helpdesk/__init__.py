@@ -1,0 +1,1 @@
+"""Email helpdesk core: configuration, storage, mail ingestion, redaction and sending."""

@@ -1,0 +1,1 @@
+"""Placeholder module; its commands are added next."""
