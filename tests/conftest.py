@@ -96,3 +96,7 @@ def sqlite_settings(tmp_path) -> Settings:
     settings = make_settings(tmp_path / "var", f"sqlite:///{tmp_path / 'helpdesk.sqlite3'}")
     schema.upgrade(settings)
     return settings
+
+
+# Fixtures for real servers started by the tests themselves.
+pytest_plugins = ["tests.services.smtp"]
