@@ -2,6 +2,7 @@
 
 from helpdesk.accounts.models import AuditEntry, Role, User
 from helpdesk.ingest.models import MailboxState
+from helpdesk.privacy.models import ErasedMessage
 from helpdesk.tickets.models import (
     Attachment,
     DeliveryState,
@@ -18,6 +19,7 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "DeliveryState",
+    "ErasedMessage",
     "Direction",
     "MailboxState",
     "Message",
