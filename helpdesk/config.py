@@ -50,6 +50,7 @@ class Settings:
     retention_delete_from_mailbox: bool = True
     autoreply_enabled: bool = False
     autoreply_per_sender_per_day: int = 3
+    autoreply_answer_days: int = 3  # working days promised in the acknowledgement
     faq_window_days: int = 90
     session_idle_minutes: int = 30
     default_language: str = "nl"
