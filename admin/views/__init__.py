@@ -1,0 +1,1 @@
+"""The flask-admin views of the staff workplace."""

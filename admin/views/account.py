@@ -1,0 +1,98 @@
+"""The home page and the signed-in user's own settings: language, password and TOTP."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, url_for
+from flask_admin import AdminIndexView, BaseView, expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from admin.auth import staff
+from admin.db import db
+from admin.forms import EmptyForm, LanguageForm, PasswordForm, TotpForm
+from admin.views.access import RoleRequiredMixin
+from helpdesk.accounts import services as accounts
+from helpdesk.accounts.services import AccountError
+
+
+class HomeView(RoleRequiredMixin, AdminIndexView):
+    """The /admin/ page: the queue is where staff start."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(name=_l("Start"), url="/admin", **kwargs)
+
+    def is_visible(self) -> bool:
+        return False
+
+    @expose("/")
+    def index(self):
+        return redirect(url_for("queue.index_view"))
+
+
+class AccountView(RoleRequiredMixin, BaseView):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(name=_l("Mijn account"), endpoint="account", url="account", **kwargs)
+
+    @expose("/")
+    def index(self):
+        user = staff()
+        secret = accounts.new_totp_secret()
+        return self.render(
+            "admin/account.html",
+            user=user,
+            language_form=LanguageForm(language=user.language),
+            password_form=PasswordForm(),
+            totp_form=TotpForm(secret=secret),
+            totp_secret=secret,
+            totp_uri=accounts.totp_uri(user, secret),
+            button_form=EmptyForm(),
+        )
+
+    @expose("/language", methods=["POST"])
+    def language(self):
+        form = LanguageForm()
+        if form.validate_on_submit():
+            user = staff()
+            user.language = form.language.data
+            db().commit()
+            flash(_("Taal bewaard."), "success")
+        return redirect(url_for(".index"))
+
+    @expose("/password", methods=["POST"])
+    def password(self):
+        form = PasswordForm()
+        user = staff()
+        if not form.validate_on_submit():
+            flash(_("Het nieuwe wachtwoord moet minstens %(count)s tekens hebben.", count=accounts.MIN_PASSWORD_LENGTH), "error")
+        elif not accounts.verify_password(user, form.current.data):
+            flash(_("Het huidige wachtwoord klopt niet."), "error")
+        else:
+            accounts.set_password(db(), user, form.new.data)
+            accounts.audit(db(), user, "settings", "user", user.id, detail={"change": "password"})
+            db().commit()
+            flash(_("Wachtwoord gewijzigd."), "success")
+        return redirect(url_for(".index"))
+
+    @expose("/totp", methods=["POST"])
+    def totp(self):
+        form = TotpForm()
+        user = staff()
+        if form.validate_on_submit():
+            try:
+                accounts.enable_totp(db(), user, form.secret.data, form.code.data)
+            except AccountError:
+                flash(_("De code klopt niet. Controleer de tijd op je telefoon en probeer opnieuw."), "error")
+                return redirect(url_for(".index"))
+            db().commit()
+            flash(_("Tweestapsverificatie staat aan."), "success")
+        else:
+            flash(_("Vul de code uit je app in."), "error")
+        return redirect(url_for(".index"))
+
+    @expose("/totp/off", methods=["POST"])
+    def totp_off(self):
+        if EmptyForm().validate_on_submit():
+            accounts.disable_totp(db(), staff(), staff())
+            db().commit()
+            flash(_("Tweestapsverificatie staat uit."), "info")
+        return redirect(url_for(".index"))

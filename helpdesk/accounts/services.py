@@ -1,0 +1,246 @@
+"""Staff accounts: password hashing, sign-in with lockout, TOTP and the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import logging
+import re
+from dataclasses import dataclass
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from helpdesk.accounts.models import AuditEntry, Role, User
+from helpdesk.db import as_utc, utcnow
+
+logger = logging.getLogger(__name__)
+
+MIN_PASSWORD_LENGTH = 12
+MAX_FAILED_LOGINS = 5
+LOCKOUT_MINUTES = 15
+LANGUAGES = ("nl", "fr", "en")
+TOTP_ISSUER = "Helpdesk"
+
+_hasher = PasswordHasher()
+_EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+# Verified against when the address is unknown, so that a failed sign-in
+# takes as long for an unknown address as for a wrong password.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+class AccountError(ValueError):
+    """An account cannot be created or changed; the message names the value and the fix."""
+
+
+class LoginFailure(str, enum.Enum):
+    INVALID = "invalid"  # unknown address or wrong password: never tell which
+    LOCKED = "locked"
+    INACTIVE = "inactive"
+    TOTP_REQUIRED = "totp_required"
+    TOTP_INVALID = "totp_invalid"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User | None
+    failure: LoginFailure | None = None
+    locked_until: dt.datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            f"The password has {len(password)} characters: use at least {MIN_PASSWORD_LENGTH}."
+        )
+    return _hasher.hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    """Check `password` against the stored hash and upgrade the hash when its parameters are outdated."""
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return True
+
+
+def create_user(
+    session: Session,
+    email: str,
+    password: str,
+    role: Role | str = Role.AGENT,
+    display_name: str = "",
+    language: str = "nl",
+) -> User:
+    """Add a staff account; raise AccountError for an invalid or taken address, role or password."""
+    email = normalize_email(email)
+    if not _EMAIL_PATTERN.match(email):
+        raise AccountError(f"{email!r} is not a valid email address: use the form name@example.org.")
+    if find_user(session, email) is not None:
+        raise AccountError(f"An account for {email} already exists: reset its password instead.")
+    try:
+        role = Role(role)
+    except ValueError:
+        raise AccountError(f"{role!r} is not a role: use agent, editor or admin.") from None
+    if language not in LANGUAGES:
+        raise AccountError(f"{language!r} is not a supported language: use nl, fr or en.")
+
+    user = User(
+        email=email,
+        display_name=display_name.strip(),
+        password_hash=hash_password(password),
+        role=role,
+        language=language,
+    )
+    session.add(user)
+    session.flush()
+    logger.info("user created", extra={"user_id": user.id, "role": role.value})
+    return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Replace the password and lift any lockout."""
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    session.flush()
+
+
+def authenticate(
+    session: Session,
+    email: str,
+    password: str,
+    totp_code: str | None = None,
+    now: dt.datetime | None = None,
+) -> LoginResult:
+    """Check a sign-in attempt, count failures and lock the account after MAX_FAILED_LOGINS in a row.
+
+    Every attempt, failed or not, is written to the audit log. A locked account
+    is rejected without checking the password, so guessing during the lockout
+    gains nothing.
+    """
+    now = now or utcnow()
+    user = find_user(session, email)
+    if user is None:
+        _verify_dummy(password)
+        audit(session, None, "login_failed", "user", None, detail={"failure": LoginFailure.INVALID.value})
+        return LoginResult(None, LoginFailure.INVALID)
+
+    locked_until = as_utc(user.locked_until)
+    if locked_until is not None and locked_until > now:
+        audit(session, user, "login_failed", "user", user.id, detail={"failure": LoginFailure.LOCKED.value})
+        return LoginResult(None, LoginFailure.LOCKED, locked_until)
+
+    if not verify_password(user, password):
+        return _record_failure(session, user, LoginFailure.INVALID, now)
+    if not user.active:
+        audit(session, user, "login_failed", "user", user.id, detail={"failure": LoginFailure.INACTIVE.value})
+        return LoginResult(None, LoginFailure.INACTIVE)
+    if user.totp_secret:
+        if not totp_code:
+            return LoginResult(None, LoginFailure.TOTP_REQUIRED)
+        if not verify_totp(user.totp_secret, totp_code):
+            return _record_failure(session, user, LoginFailure.TOTP_INVALID, now)
+
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    audit(session, user, "login", "user", user.id)
+    return LoginResult(user)
+
+
+def _verify_dummy(password: str) -> None:
+    try:
+        _hasher.verify(_DUMMY_HASH, password)
+    except VerificationError:
+        pass
+
+
+def _record_failure(session: Session, user: User, failure: LoginFailure, now: dt.datetime) -> LoginResult:
+    user.failed_logins = (user.failed_logins or 0) + 1
+    detail = {"failure": failure.value, "failed_logins": user.failed_logins}
+    if user.failed_logins >= MAX_FAILED_LOGINS:
+        user.locked_until = now + dt.timedelta(minutes=LOCKOUT_MINUTES)
+        user.failed_logins = 0
+        detail["locked"] = True
+        logger.warning("account locked after repeated failed logins", extra={"user_id": user.id})
+    audit(session, user, "login_failed", "user", user.id, detail=detail)
+    return LoginResult(None, failure, as_utc(user.locked_until))
+
+
+def unlock(session: Session, user: User, actor: User | None) -> None:
+    user.failed_logins = 0
+    user.locked_until = None
+    audit(session, actor, "settings", "user", user.id, detail={"change": "unlock"})
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(user: User, secret: str) -> str:
+    """Return the otpauth:// URI that authenticator apps read (typed in or scanned)."""
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
+
+
+def verify_totp(secret: str, code: str) -> bool:
+    # valid_window=1 accepts the previous and next 30-second step, for clock drift.
+    digits = re.sub(r"\s+", "", code or "")
+    return digits.isdigit() and pyotp.TOTP(secret).verify(digits, valid_window=1)
+
+
+def enable_totp(session: Session, user: User, secret: str, code: str) -> None:
+    """Turn on TOTP once the user proves their app produces codes for `secret`."""
+    if not verify_totp(secret, code):
+        raise AccountError("The verification code does not match: check the time on your phone and try again.")
+    user.totp_secret = secret
+    audit(session, user, "settings", "user", user.id, detail={"change": "totp_enabled"})
+
+
+def disable_totp(session: Session, user: User, actor: User | None) -> None:
+    user.totp_secret = None
+    audit(session, actor, "settings", "user", user.id, detail={"change": "totp_disabled"})
+
+
+def audit(
+    session: Session,
+    user: User | None,
+    action: str,
+    object_type: str | None,
+    object_id: int | str | None,
+    reason: str | None = None,
+    detail: dict | None = None,
+) -> AuditEntry:
+    """Record a sensitive action (login, reveal, send, publish, delete, export, settings).
+
+    `detail` holds ids and states only, never message text or addresses.
+    """
+    entry = AuditEntry(
+        user_id=user.id if user is not None else None,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id) if object_id is not None else None,
+        reason=(reason or None) and reason.strip()[:500],
+        detail=detail or {},
+    )
+    session.add(entry)
+    return entry
