@@ -1,0 +1,221 @@
+"""`parse_message`: raw bytes in, a decoded ParsedMessage out, whatever the input."""
+
+from __future__ import annotations
+
+import email
+import hashlib
+import re
+from email.message import Message
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+
+from helpdesk.mail.automatic import automatic_reason, looks_like_bounce
+from helpdesk.mail.body import BodyWalker, sender_of
+from helpdesk.mail.headers import header_text, message_ids, parse_addresses, parse_date, raw_header_values
+from helpdesk.mail.message import BounceInfo, ParsedMessage
+from helpdesk.mail.quotes import split_new_text
+
+# A plain-text bounce quotes the returned mail; its Message-ID line leads back to our reply.
+QUOTED_MESSAGE_ID = re.compile(r"^\s*Message-ID:\s*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
+
+# Headers of a too-large mail are read from this many first bytes only.
+MAX_HEADER_BYTES = 256 * 1024
+
+MAX_DIAGNOSTIC_LENGTH = 500
+
+# The stdlib parser ends the header block at the first line that is not a
+# header (its own rule, from email.feedparser); such a line followed by real
+# headers is a header continuation that lost its indentation.
+HEADER_LINE = re.compile(rb"^(?:From |[\041-\071\073-\176]*:|[\t ])")
+KNOWN_HEADER = re.compile(
+    rb"^(?:from|to|cc|subject|date|message-id|mime-version|content-[a-z-]+|received|return-path|"
+    rb"reply-to|in-reply-to|references|sender|x-[a-z0-9-]+|dkim-signature|delivered-to):",
+    re.IGNORECASE,
+)
+BYTE_ORDER_MARK = b"\xef\xbb\xbf"
+
+
+def generated_message_id(raw: bytes) -> str:
+    """Return a stable stand-in Message-ID derived from the raw bytes."""
+    return f"sha256.{hashlib.sha256(raw).hexdigest()}@generated.invalid"
+
+
+def parse_message(raw: bytes, max_bytes: int | None = None) -> ParsedMessage:
+    """Decode one raw mail. Never raises on bad input.
+
+    A mail over `max_bytes` gets only its headers read and `too_large` set.
+    A mail that cannot be read has `unreadable` set to the reason; both keep
+    whatever headers could be decoded.
+    """
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", errors="surrogateescape")
+    raw = bytes(raw)
+
+    if max_bytes is not None and len(raw) > max_bytes:
+        parsed = _parse_headers_only(raw)
+        parsed.too_large = True
+        parsed.problems.append(f"message of {len(raw)} bytes is over the limit of {max_bytes} bytes")
+        return parsed
+
+    try:
+        return _parse_full(raw)
+    except Exception as error:  # noqa: BLE001 - the contract is to never raise; the raw mail is kept by the caller
+        parsed = _parse_headers_only(raw)
+        parsed.unreadable = f"parsing failed ({type(error).__name__})"
+        parsed.problems.append(parsed.unreadable)
+        return parsed
+
+
+def _parse_full(raw: bytes) -> ParsedMessage:
+    repaired = repair_header_block(raw)
+    message = email.message_from_bytes(repaired, policy=compat32)
+    parsed = _headers(message, raw)
+    if repaired != raw:
+        parsed.problems.append("header block repaired: unindented continuation lines or a byte order mark")
+
+    walker = BodyWalker(fallback_charset=parsed_charset(message))
+    walker.walk(message)
+
+    parsed.text = _clean(walker.text())
+    html = walker.html()
+    parsed.html = _clean(html) if html else None
+    parsed.attachments = walker.attachments
+    parsed.problems.extend(walker.problems)
+    for attachment in parsed.attachments:
+        attachment.filename = _clean(attachment.filename)
+
+    new_text = split_new_text(parsed.text)
+    if not new_text and not parsed.is_reply:
+        # Nothing but a forwarded or quoted mail as a first contact: that is the question.
+        new_text = parsed.text
+    parsed.new_text = new_text
+
+    if walker.encrypted and not parsed.text.strip():
+        parsed.unreadable = walker.encrypted
+    parsed.bounce = _bounce_info(parsed, walker)
+    return parsed
+
+
+def repair_header_block(raw: bytes) -> bytes:
+    """Return `raw` with unindented header continuation lines indented again.
+
+    A stray line is only treated as a continuation when a well-known header
+    follows it before the blank line, so a body that lacks the separating blank
+    line stays a body.
+    """
+    if raw.startswith(BYTE_ORDER_MARK):
+        raw = raw[len(BYTE_ORDER_MARK):]
+
+    lines = raw.splitlines(keepends=True)
+    end = next((index for index, line in enumerate(lines) if not line.strip()), len(lines))
+    stray = [index for index in range(end) if not HEADER_LINE.match(lines[index])]
+    if not stray:
+        return raw
+
+    last_known = max((index for index in range(end) if KNOWN_HEADER.match(lines[index])), default=-1)
+    for index in stray:
+        if index < last_known and index > 0:
+            lines[index] = b" " + lines[index]
+    return b"".join(lines)
+
+
+def _parse_headers_only(raw: bytes) -> ParsedMessage:
+    try:
+        message = BytesHeaderParser(policy=compat32).parsebytes(repair_header_block(raw[:MAX_HEADER_BYTES]))
+        return _headers(message, raw)
+    except Exception as error:  # noqa: BLE001 - even the headers may be beyond repair
+        return ParsedMessage(
+            message_id=generated_message_id(raw),
+            message_id_generated=True,
+            in_reply_to=[],
+            references=[],
+            subject="",
+            from_address="",
+            from_name="",
+            to=[],
+            cc=[],
+            date=None,
+            text="",
+            new_text="",
+            html=None,
+            problems=[f"headers could not be read ({type(error).__name__})"],
+            size=len(raw),
+        )
+
+
+def parsed_charset(message: Message) -> str | None:
+    """Return the first declared body charset: clients that put 8-bit bytes in headers use it there too."""
+    for part in message.walk():
+        try:
+            charset = part.get_content_charset()
+        except Exception:  # noqa: BLE001 - a malformed Content-Type parameter counts as no charset
+            charset = None
+        if charset:
+            return charset
+    return None
+
+
+def _headers(message: Message, raw: bytes) -> ParsedMessage:
+    charset = parsed_charset(message) if message.is_multipart() or message.get_payload() is not None else None
+    problems: list[str] = []
+
+    ids = message_ids(header_text(message, "Message-ID"))
+    generated = not ids
+    if generated:
+        problems.append("Message-ID missing or invalid; derived from the raw bytes")
+
+    date_value = header_text(message, "Date")
+    date = parse_date(date_value)
+    if date is None:
+        problems.append("Date missing or invalid" if date_value else "Date missing")
+
+    subject = _clean(header_text(message, "Subject", charset))
+    from_address, from_name = sender_of(message, charset)
+    automatic = automatic_reason(message, from_address, subject)
+
+    return ParsedMessage(
+        message_id=ids[0] if ids else generated_message_id(raw),
+        message_id_generated=generated,
+        in_reply_to=message_ids(" ".join(raw_header_values(message, "In-Reply-To"))),
+        references=message_ids(" ".join(raw_header_values(message, "References"))),
+        subject=subject,
+        from_address=_clean(from_address),
+        from_name=_clean(from_name),
+        to=parse_addresses(message, "To", charset),
+        cc=parse_addresses(message, "Cc", charset),
+        date=date,
+        text="",
+        new_text="",
+        html=None,
+        automatic=automatic,
+        problems=problems,
+        size=len(raw),
+    )
+
+
+def _bounce_info(parsed: ParsedMessage, walker: BodyWalker) -> BounceInfo | None:
+    status = walker.delivery_status
+    if status is None and not looks_like_bounce(parsed.automatic):
+        return None
+
+    ids = list(dict.fromkeys(walker.original_ids))
+    if not ids:
+        quoted = [match.group(1) for match in QUOTED_MESSAGE_ID.finditer(parsed.text)]
+        ids = [message_id for message_id in message_ids(" ".join(quoted)) if message_id != parsed.message_id]
+    if status is None and not ids:
+        return None
+
+    diagnostic = status.diagnostic if status else None
+    return BounceInfo(
+        original_message_ids=ids,
+        action=status.action if status else None,
+        status=status.status if status else None,
+        diagnostic=diagnostic[:MAX_DIAGNOSTIC_LENGTH] if diagnostic else None,
+    )
+
+
+def _clean(text: str) -> str:
+    """Remove NUL characters and lone surrogates, which databases reject."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    return text.encode("utf-8", errors="replace").decode("utf-8")
