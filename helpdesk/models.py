@@ -1,7 +1,7 @@
 """Import every core model so that Base.metadata knows all core tables."""
 
 from helpdesk.accounts.models import AuditEntry, Role, User
-from helpdesk.ingest.models import MailboxState
+from helpdesk.ingest.models import IngestRecord, MailboxState
 from helpdesk.privacy.models import ErasedMessage
 from helpdesk.tickets.models import (
     Attachment,
@@ -20,6 +20,7 @@ __all__ = [
     "AuditEntry",
     "DeliveryState",
     "ErasedMessage",
+    "IngestRecord",
     "Direction",
     "MailboxState",
     "Message",

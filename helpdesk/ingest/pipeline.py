@@ -1,0 +1,293 @@
+"""`ingest_raw`: one raw mail in, stored on a ticket (or recorded as ignored), in the caller's transaction.
+
+Steps: parse, skip duplicates and erased mail, claim the mail's identity,
+drop our own replies, quarantine what cannot be read, record bounces, thread,
+store redacted text, then run the registered ingest steps on new client mail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from helpdesk.config import Settings
+from helpdesk.crypto import address_hash
+from helpdesk.db import utcnow
+from helpdesk.ingest.models import IngestRecord
+from helpdesk.ingest.outcomes import IngestOutcome, IngestStatus, Source
+from helpdesk.ingest.store import add_event, new_ticket, redacted, store_message
+from helpdesk.mail import ParsedMessage, parse_message
+from helpdesk.plugins import get_registry
+from helpdesk.privacy.erasure import is_erased
+from helpdesk.tickets.models import DeliveryState, Direction, Message, Ticket, TicketStatus
+from helpdesk.tickets.threading import find_ticket
+
+logger = logging.getLogger(__name__)
+
+# A client's reply puts these tickets back in the staff queue.
+REOPENED_BY_CLIENT = {TicketStatus.CLOSED, TicketStatus.WAITING}
+
+MAX_REASON_LENGTH = 120
+MAX_DELIVERY_ERROR_LENGTH = 1000
+
+
+def message_key(settings: Settings, message_id: str) -> str:
+    """Return a keyed hash of a Message-ID, the de-duplication key that reveals nothing."""
+    return hmac.new(settings.secret_key.encode(), message_id.strip().encode(), hashlib.sha256).hexdigest()
+
+
+def ingest_raw(session: Session, settings: Settings, raw: bytes, source: Source | None = None) -> IngestOutcome:
+    """Parse, de-duplicate, thread, redact and store one raw mail.
+
+    Runs in the caller's transaction and does not commit. When another worker
+    stores the same mail at the same moment, the unique keys make this call
+    lose: it rolls back the session and reports a duplicate, so callers should
+    ingest one mail per transaction.
+    """
+    raw = bytes(raw)
+    raw_sha256 = hashlib.sha256(raw).hexdigest()
+
+    known = _known_duplicate(session, settings, raw_sha256, None)
+    if known is not None:
+        return known
+
+    parsed = parse_message(raw, settings.max_message_bytes)
+    key = message_key(settings, parsed.message_id)
+    known = _known_duplicate(session, settings, raw_sha256, parsed)
+    if known is not None:
+        return known
+    if is_erased(session, settings, parsed.message_id, raw_sha256):
+        return _ignore(session, raw_sha256, key, source, "erased")
+
+    own = _own_mail_reason(session, settings, parsed)
+    if own is not None:
+        return _ignore(session, raw_sha256, key, source, own)
+
+    record = IngestRecord(raw_sha256=raw_sha256, message_key=key, status=IngestStatus.INGESTED.value)
+    _set_source(record, source)
+    if not _claim(session, record):
+        return IngestOutcome(IngestStatus.DUPLICATE, reason="stored by another worker at the same time")
+
+    if parsed.too_large or parsed.unreadable:
+        return _quarantine(session, settings, parsed, raw, raw_sha256, source, record)
+    if parsed.automatic is not None:
+        return _ingest_automatic(session, settings, parsed, raw, raw_sha256, source, record)
+    return _ingest_client_mail(session, settings, parsed, raw, raw_sha256, source, record)
+
+
+# Identity checks
+
+
+def _known_duplicate(
+    session: Session, settings: Settings, raw_sha256: str, parsed: ParsedMessage | None
+) -> IngestOutcome | None:
+    """Return a duplicate outcome when this raw mail or its Message-ID was processed before."""
+    conditions = [IngestRecord.raw_sha256 == raw_sha256]
+    if parsed is not None:
+        conditions.append(IngestRecord.message_key == message_key(settings, parsed.message_id))
+    record = session.scalars(select(IngestRecord).where(or_(*conditions)).limit(1)).first()
+    if record is not None:
+        return IngestOutcome(IngestStatus.DUPLICATE, record.ticket_id, record.message_row_id, "already processed")
+
+    message_conditions = [Message.raw_sha256 == raw_sha256]
+    if parsed is not None:
+        message_conditions.append((Message.message_id == parsed.message_id) & (Message.direction == Direction.INBOUND))
+    message = session.scalars(select(Message).where(or_(*message_conditions)).limit(1)).first()
+    if message is not None:
+        return IngestOutcome(IngestStatus.DUPLICATE, message.ticket_id, message.id, "already stored")
+    return None
+
+
+def _own_mail_reason(session: Session, settings: Settings, parsed: ParsedMessage) -> str | None:
+    """Return why `parsed` is the helpdesk's own mail coming back, or None."""
+    if parsed.from_address and parsed.from_address.strip().lower() == settings.from_address.strip().lower():
+        return "own-address"
+    outbound = session.scalar(
+        select(Message.id)
+        .where(Message.message_id == parsed.message_id, Message.direction == Direction.OUTBOUND)
+        .limit(1)
+    )
+    if outbound is not None:
+        return "own-message"
+    return None
+
+
+def _set_source(record: IngestRecord, source: Source | None) -> None:
+    if source is None:
+        return
+    record.mailbox = source.mailbox
+    record.folder = source.folder
+    record.uidvalidity = source.uidvalidity
+    record.uid = source.uid
+
+
+def _claim(session: Session, record: IngestRecord) -> bool:
+    """Insert the record as the transaction's first write; False when another worker won.
+
+    The insert must come first so that the losing worker has written nothing
+    else when the unique index rejects it.
+    """
+    session.add(record)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        logger.info("mail already claimed by another worker", extra={"mailbox": record.mailbox, "uid": record.uid})
+        return False
+    return True
+
+
+def _ignore(session: Session, raw_sha256: str, key: str, source: Source | None, reason: str) -> IngestOutcome:
+    record = IngestRecord(raw_sha256=raw_sha256, message_key=key, status=IngestStatus.IGNORED.value, reason=reason)
+    _set_source(record, source)
+    if not _claim(session, record):
+        return IngestOutcome(IngestStatus.DUPLICATE, reason="stored by another worker at the same time")
+    logger.info("mail ignored", extra={"reason": reason, "record_id": record.id, "mailbox": record.mailbox})
+    return IngestOutcome(IngestStatus.IGNORED, reason=reason, automatic=reason not in {"own-address", "own-message"})
+
+
+# Outcomes
+
+
+def _quarantine(
+    session: Session,
+    settings: Settings,
+    parsed: ParsedMessage,
+    raw: bytes,
+    raw_sha256: str,
+    source: Source | None,
+    record: IngestRecord,
+) -> IngestOutcome:
+    reason = parsed.unreadable or next((problem for problem in parsed.problems if "over the limit" in problem), None)
+    reason = reason or "message too large"
+    ticket = new_ticket(session, settings, parsed, source.mailbox if source else None)
+    ticket.status = TicketStatus.QUARANTINED
+    ticket.quarantine_reason = reason
+    message = store_message(session, settings, ticket, parsed, raw, raw_sha256, source, keep_raw=True)
+    session.flush()
+
+    add_event(session, ticket, "quarantined", message_id=message.id)
+    _finish(record, IngestStatus.QUARANTINED, ticket, message, reason)
+    logger.warning("mail quarantined", extra={"ticket_id": ticket.id, "message_row_id": message.id})
+    return IngestOutcome(IngestStatus.QUARANTINED, ticket.id, message.id, reason)
+
+
+def _ingest_automatic(
+    session: Session,
+    settings: Settings,
+    parsed: ParsedMessage,
+    raw: bytes,
+    raw_sha256: str,
+    source: Source | None,
+    record: IngestRecord,
+) -> IngestOutcome:
+    """Attach automatic mail to the ticket it concerns, without reopening it; ignore the rest."""
+    bounced = _bounced_messages(session, parsed)
+    if bounced:
+        ticket = bounced[0].ticket
+    else:
+        sender_hash = address_hash(settings, parsed.from_address) if parsed.from_address else None
+        ticket = find_ticket(session, parsed, sender_hash)
+
+    if ticket is None:
+        _finish(record, IngestStatus.IGNORED, None, None, parsed.automatic)
+        logger.info("automatic mail ignored", extra={"reason": parsed.automatic, "record_id": record.id})
+        return IngestOutcome(IngestStatus.IGNORED, reason=parsed.automatic, automatic=True)
+
+    message = store_message(session, settings, ticket, parsed, raw, raw_sha256, source)
+    session.flush()
+    add_event(session, ticket, "automatic_message", message_id=message.id, reason=parsed.automatic)
+    for outbound in bounced:
+        if parsed.bounce is not None and parsed.bounce.failed:
+            outbound.delivery_state = DeliveryState.BOUNCED
+            outbound.delivery_error = redacted(parsed.bounce.reason)[:MAX_DELIVERY_ERROR_LENGTH]
+            add_event(session, outbound.ticket, "reply_bounced", message_id=outbound.id, bounce_message_id=message.id)
+
+    _finish(record, IngestStatus.INGESTED, ticket, message, parsed.automatic)
+    logger.info("automatic mail attached", extra={"ticket_id": ticket.id, "message_row_id": message.id})
+    return IngestOutcome(IngestStatus.INGESTED, ticket.id, message.id, parsed.automatic, automatic=True)
+
+
+def _bounced_messages(session: Session, parsed: ParsedMessage) -> list[Message]:
+    if parsed.bounce is None or not parsed.bounce.original_message_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Message)
+            .where(
+                Message.message_id.in_(parsed.bounce.original_message_ids),
+                Message.direction == Direction.OUTBOUND,
+            )
+            .order_by(Message.id)
+        )
+    )
+
+
+def _ingest_client_mail(
+    session: Session,
+    settings: Settings,
+    parsed: ParsedMessage,
+    raw: bytes,
+    raw_sha256: str,
+    source: Source | None,
+    record: IngestRecord,
+) -> IngestOutcome:
+    sender_hash = address_hash(settings, parsed.from_address) if parsed.from_address else None
+    ticket = find_ticket(session, parsed, sender_hash)
+    created = ticket is None
+    if created:
+        ticket = new_ticket(session, settings, parsed, source.mailbox if source else None)
+
+    message = store_message(session, settings, ticket, parsed, raw, raw_sha256, source)
+    ticket.last_message_at = utcnow()
+    session.flush()
+
+    if created:
+        add_event(session, ticket, "created", message_id=message.id)
+    else:
+        add_event(session, ticket, "client_reply", message_id=message.id)
+        if ticket.status in REOPENED_BY_CLIENT:
+            add_event(session, ticket, "reopened", message_id=message.id, previous_status=ticket.status.value)
+            ticket.status = TicketStatus.OPEN
+
+    _finish(record, IngestStatus.INGESTED, ticket, message, None)
+    _run_ingest_steps(session, settings, ticket, message)
+    logger.info(
+        "mail ingested",
+        extra={"ticket_id": ticket.id, "message_row_id": message.id, "new_ticket": created, "mailbox": record.mailbox},
+    )
+    return IngestOutcome(IngestStatus.INGESTED, ticket.id, message.id)
+
+
+def _finish(
+    record: IngestRecord,
+    status: IngestStatus,
+    ticket: Ticket | None,
+    message: Message | None,
+    reason: str | None,
+) -> None:
+    record.status = status.value
+    record.ticket_id = ticket.id if ticket is not None else None
+    record.message_row_id = message.id if message is not None else None
+    record.reason = reason[:MAX_REASON_LENGTH] if reason else None
+
+
+def _run_ingest_steps(session: Session, settings: Settings, ticket: Ticket, message: Message) -> None:
+    """Run each registered step in a savepoint, so a failing step costs only its own work.
+
+    The claim insert has already begun the transaction, which SQLite's driver
+    needs for SAVEPOINT to nest instead of committing on release.
+    """
+    for step in get_registry().ingest_steps:
+        name = getattr(step, "__qualname__", type(step).__name__)
+        try:
+            with session.begin_nested():
+                step(session, settings, ticket, message)
+        except Exception:  # noqa: BLE001 - a plugin bug must not block ingestion; the mail is stored without it
+            logger.exception("ingest step failed", extra={"step": name, "ticket_id": ticket.id, "message_row_id": message.id})
+            add_event(session, ticket, "ingest_step_failed", message_id=message.id, step=name)

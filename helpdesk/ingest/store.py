@@ -1,0 +1,111 @@
+"""Writing an ingested mail: redacted message rows, encrypted originals and attachments."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from helpdesk.config import Settings
+from helpdesk.crypto import address_hash, encrypt
+from helpdesk.db import utcnow
+from helpdesk.ingest.outcomes import Source
+from helpdesk.mail import ParsedAttachment, ParsedMessage, rewrite_html_text, sanitize_html
+from helpdesk.redaction import redact
+from helpdesk.tickets.models import Attachment, Direction, Message, Ticket, TicketEvent
+
+MAX_CONTENT_TYPE_LENGTH = 255
+MAX_FILENAME_LENGTH = 255
+MAX_PROBLEM_LENGTH = 2000
+
+
+def redacted(text: str) -> str:
+    return redact(text).text if text else ""
+
+
+def redacted_html(html: str | None) -> str | None:
+    """Return the HTML part sanitised, with every text node and attribute redacted."""
+    if not html:
+        return None
+    return rewrite_html_text(sanitize_html(html), redacted)
+
+
+def original_text(parsed: ParsedMessage) -> str:
+    """Return the unredacted text that staff may reveal, with its subject."""
+    return f"Onderwerp: {parsed.subject}\n\n{parsed.text}"
+
+
+def add_event(session: Session, ticket: Ticket, kind: str, **detail: object) -> None:
+    """Add a history line; `detail` holds ids and states only, never text."""
+    session.add(TicketEvent(ticket=ticket, kind=kind, detail=detail))
+
+
+def new_ticket(session: Session, settings: Settings, parsed: ParsedMessage, mailbox: str | None) -> Ticket:
+    ticket = Ticket(subject=redacted(parsed.subject), mailbox=mailbox, last_message_at=utcnow())
+    if parsed.from_address:
+        ticket.sender_encrypted = encrypt(settings, parsed.from_address)
+        ticket.sender_hash = address_hash(settings, parsed.from_address)
+    session.add(ticket)
+    return ticket
+
+
+def store_message(
+    session: Session,
+    settings: Settings,
+    ticket: Ticket,
+    parsed: ParsedMessage,
+    raw: bytes,
+    raw_sha256: str,
+    source: Source | None,
+    keep_raw: bool = False,
+) -> Message:
+    """Add the inbound message with redacted text, encrypted originals and attachments.
+
+    The raw message is kept when settings.keep_originals is on, and always when
+    `keep_raw` is set (quarantined mail, which staff can only read that way).
+    """
+    message = Message(
+        ticket=ticket,
+        direction=Direction.INBOUND,
+        message_id=parsed.message_id,
+        raw_sha256=raw_sha256,
+        in_reply_to=" ".join(parsed.in_reply_to) or None,
+        references=" ".join(parsed.references) or None,
+        subject=redacted(parsed.subject),
+        body=redacted(parsed.text),
+        new_text=redacted(parsed.new_text),
+        html_sanitized=redacted_html(parsed.html),
+        raw_size=len(raw),
+        is_automatic=parsed.automatic is not None,
+        automatic_reason=parsed.automatic[:64] if parsed.automatic else None,
+        parse_problem="; ".join(parsed.problems)[:MAX_PROBLEM_LENGTH] or None,
+    )
+    if source is not None:
+        message.mailbox = source.mailbox
+        message.folder = source.folder
+        message.uidvalidity = source.uidvalidity
+        message.uid = source.uid
+    if settings.keep_originals:
+        message.original_encrypted = encrypt(settings, original_text(parsed))
+    if settings.keep_originals or keep_raw:
+        message.raw_encrypted = encrypt(settings, raw)
+
+    for attachment in parsed.attachments:
+        message.attachments.append(_attachment_row(settings, attachment))
+
+    session.add(message)
+    return message
+
+
+def _attachment_row(settings: Settings, attachment: ParsedAttachment) -> Attachment:
+    row = Attachment(
+        filename=redacted(attachment.filename)[:MAX_FILENAME_LENGTH],
+        content_type=attachment.content_type[:MAX_CONTENT_TYPE_LENGTH],
+        size=attachment.size,
+        content_id=attachment.content_id,
+    )
+    if attachment.size > settings.max_attachment_bytes:
+        row.dropped_reason = (
+            f"niet bewaard: {attachment.size} bytes, meer dan de limiet van {settings.max_attachment_bytes} bytes"
+        )
+    else:
+        row.data_encrypted = encrypt(settings, attachment.data)
+    return row

@@ -1,0 +1,80 @@
+"""Finding the ticket that an incoming mail continues.
+
+Order: In-Reply-To, then References (newest first), then a "[#1234]" ticket
+reference in the subject. Message-IDs are hard to guess, so a header match is
+trusted whoever sends it. A subject reference is easy to type, so it only
+counts when the sender is the ticket's client; otherwise anyone could add
+mail to a stranger's ticket.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from helpdesk.mail.message import ParsedMessage
+from helpdesk.tickets.models import Message, Ticket
+
+TICKET_REFERENCE = re.compile(r"\[#(\d{1,9})\]")
+
+# Bounds the lookup for mail with hundreds of References.
+MAX_THREAD_IDS = 100
+
+# Merged tickets form short chains; a longer one is a loop.
+MAX_MERGE_HOPS = 10
+
+
+def follow_merges(session: Session, ticket: Ticket) -> Ticket:
+    """Return the ticket that `ticket` was merged into, following chains of merges."""
+    seen = {ticket.id}
+    for _ in range(MAX_MERGE_HOPS):
+        if ticket.merged_into_id is None:
+            return ticket
+        target = session.get(Ticket, ticket.merged_into_id)
+        if target is None or target.id in seen:
+            return ticket
+        seen.add(target.id)
+        ticket = target
+    return ticket
+
+
+def ticket_by_headers(session: Session, parsed: ParsedMessage) -> Ticket | None:
+    """Return the ticket of the earliest-listed In-Reply-To or References id that is stored."""
+    thread_ids = parsed.thread_ids[:MAX_THREAD_IDS]
+    if not thread_ids:
+        return None
+
+    rows = session.execute(
+        select(Message.message_id, Message.ticket_id)
+        .where(Message.message_id.in_(thread_ids))
+        .order_by(Message.id.desc())
+    ).all()
+    ticket_by_message_id: dict[str, int] = {}
+    for message_id, ticket_id in rows:
+        ticket_by_message_id.setdefault(message_id, ticket_id)
+
+    for message_id in thread_ids:
+        if message_id in ticket_by_message_id:
+            return session.get(Ticket, ticket_by_message_id[message_id])
+    return None
+
+
+def ticket_by_subject(session: Session, subject: str, sender_hash: str | None) -> Ticket | None:
+    """Return the ticket named by a "[#1234]" reference whose client sent this mail."""
+    if not sender_hash:
+        return None
+    for match in TICKET_REFERENCE.finditer(subject):
+        ticket = session.get(Ticket, int(match.group(1)))
+        if ticket is not None and ticket.sender_hash == sender_hash:
+            return ticket
+    return None
+
+
+def find_ticket(session: Session, parsed: ParsedMessage, sender_hash: str | None) -> Ticket | None:
+    """Return the existing ticket that `parsed` belongs to, or None for a new conversation."""
+    ticket = ticket_by_headers(session, parsed) or ticket_by_subject(session, parsed.subject, sender_hash)
+    if ticket is None:
+        return None
+    return follow_merges(session, ticket)
