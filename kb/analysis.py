@@ -1,0 +1,174 @@
+"""Turning text into weighted search terms: stems, compound parts, spelling fixes and concepts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+from wordfreq import zipf_frequency
+
+from kb.text import stem, stop_words, words
+from kb.thesaurus import compiled_thesaurus, find_concepts
+
+# Relative weights of the term kinds; a plain stem counts 1.
+PART_WEIGHT = 0.6  # part of a hyphenated word or of a split compound
+SPELLING_WEIGHT = 0.8  # a misspelt word replaced by its nearest index word
+CONCEPT_WEIGHT = 1.2  # a thesaurus concept found in the text
+IMPLIED_CONCEPT_WEIGHT = 0.4  # a broader concept implied by one found
+
+CONCEPT_PREFIX = "="
+
+MIN_PART_LENGTH = 3
+MIN_COMPOUND_LENGTH = 6
+MIN_SPELLING_LENGTH = 5
+# Words at least this common in the text's language (wordfreq Zipf scale) are
+# real words, not misspellings, even when no article uses them.
+REAL_WORD_ZIPF = 2.0
+
+# Redaction placeholders such as "[naam]" and links carry no meaning for search.
+_NOISE = re.compile(r"\[[a-z\- ]+\]|https?://\S+|www\.\S+|\]\([^)]*\)")
+
+
+@dataclass
+class Term:
+    weight: float
+    sources: set[str] = field(default_factory=set)
+
+
+def _add(terms: dict[str, Term], key: str, weight: float, source: str) -> None:
+    term = terms.get(key)
+    if term is None:
+        terms[key] = Term(weight, {source})
+        return
+    term.weight = max(term.weight, weight)
+    term.sources.add(source)
+
+
+def split_compound(word: str, vocabulary: frozenset[str] | set[str], depth: int = 2) -> list[str] | None:
+    """Split a compound into known words ('condoomgebruik' -> condoom, gebruik), or return None.
+
+    Handles the Dutch linking 's' and 'en' ('geslachtsziekte' -> geslacht, ziekte) and
+    prefers the split with the longest shortest part.
+    """
+    best: list[str] | None = None
+    for cut in range(MIN_PART_LENGTH, len(word) - MIN_PART_LENGTH + 1):
+        left, right = word[:cut], word[cut:]
+        left_word = _known_left_part(left, vocabulary)
+        if left_word is None:
+            continue
+        if right in vocabulary:
+            candidate = [left_word, right]
+        elif depth > 1:
+            rest = split_compound(right, vocabulary, depth - 1)
+            if rest is None:
+                continue
+            candidate = [left_word, *rest]
+        else:
+            continue
+        if best is None or (len(candidate), -min(map(len, candidate))) < (len(best), -min(map(len, best))):
+            best = candidate
+    return best
+
+
+def _known_left_part(left: str, vocabulary: frozenset[str] | set[str]) -> str | None:
+    if left in vocabulary:
+        return left
+    for linking in ("s", "en", "e"):
+        base = left[: -len(linking)]
+        if left.endswith(linking) and len(base) >= MIN_PART_LENGTH and base in vocabulary:
+            return base
+    return None
+
+
+class SpellingCorrector:
+    """Finds the index word nearest to a misspelt word (Levenshtein distance, rapidfuzz)."""
+
+    def __init__(self, vocabulary: set[str]):
+        self.words = sorted(word for word in vocabulary if len(word) >= MIN_SPELLING_LENGTH - 1)
+        self.correct = lru_cache(maxsize=50_000)(self._correct)
+
+    def _correct(self, word: str) -> tuple[str, float] | None:
+        if len(word) < MIN_SPELLING_LENGTH or word.isdigit():
+            return None
+        max_distance = 1 if len(word) <= 7 else 2
+        match = process.extractOne(word, self.words, scorer=Levenshtein.distance, score_cutoff=max_distance)
+        if match is None:
+            return None
+        corrected, distance, _ = match
+        return corrected, 1.0 - distance / max(len(word), len(corrected))
+
+
+@lru_cache(maxsize=100_000)
+def is_real_word(word: str, language: str) -> bool:
+    return zipf_frequency(word, language) >= REAL_WORD_ZIPF
+
+
+class Analyzer:
+    """Turns text into weighted terms; the same analysis runs on articles and on questions.
+
+    `vocabulary` (surface words of the indexed articles and the thesaurus) enables
+    compound splitting; `known_terms` and `spelling` enable spelling correction of
+    question words that no article contains.
+    """
+
+    def __init__(
+        self,
+        vocabulary: frozenset[str] | set[str] = frozenset(),
+        known_terms: set[str] | None = None,
+        spelling: SpellingCorrector | None = None,
+    ):
+        self.vocabulary = vocabulary
+        self.known_terms = known_terms
+        self.spelling = spelling
+
+    def analyze(self, text: str, language: str) -> dict[str, Term]:
+        text = _NOISE.sub(" ", text)
+        text_words = words(text)
+        terms: dict[str, Term] = {}
+        self._add_concepts(terms, text_words, language)
+
+        ignored = stop_words(language)
+        for word in text_words:
+            if word in ignored or (len(word) < 2 and not word.isdigit()):
+                continue
+            self._add_word(terms, word, language, ignored)
+        return terms
+
+    def _add_concepts(self, terms: dict[str, Term], text_words: list[str], language: str) -> None:
+        surface = [part for word in text_words for part in word.split("-") if part]
+        stems = [stem(part, language) for part in surface]
+        for concept, match in find_concepts(compiled_thesaurus(language), stems, surface).items():
+            weight = IMPLIED_CONCEPT_WEIGHT if match.implied else CONCEPT_WEIGHT
+            for source in match.source_words or {concept}:
+                _add(terms, CONCEPT_PREFIX + concept, weight, source)
+
+    def _add_word(self, terms: dict[str, Term], word: str, language: str, ignored: frozenset[str]) -> None:
+        if "-" in word:
+            joined = word.replace("-", "")
+            _add(terms, stem(joined, language), 1.0, word)
+            for part in word.split("-"):
+                if part and part not in ignored and len(part) >= 2:
+                    _add(terms, stem(part, language), PART_WEIGHT, word)
+            return
+
+        word_stem = stem(word, language)
+        _add(terms, word_stem, 1.0, word)
+
+        parts = None
+        if self.vocabulary and len(word) >= MIN_COMPOUND_LENGTH:
+            parts = split_compound(word, self.vocabulary)
+            for part in parts or ():
+                if part not in ignored:
+                    _add(terms, stem(part, language), PART_WEIGHT, word)
+
+        if parts or self.spelling is None or self.known_terms is None:
+            return
+        if word_stem in self.known_terms or word in self.vocabulary or is_real_word(word, language):
+            return
+        correction = self.spelling.correct(word)
+        if correction is not None:
+            corrected, similarity = correction
+            _add(terms, stem(corrected, language), SPELLING_WEIGHT * similarity, word)

@@ -1,0 +1,91 @@
+"""The published articles that suggestions search, with a cached index per article set."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kb.index import ArticleIndex, ArticleRecord
+from kb.models import Article, ArticleStatus
+from kb.transfer import read_directory
+
+_lock = threading.Lock()
+# One index per source (database URL or folder), replaced when its fingerprint changes.
+_indexes: dict[str, tuple[tuple, ArticleIndex]] = {}
+
+
+def record_from_article(article: Article) -> ArticleRecord:
+    return ArticleRecord(
+        slug=article.slug,
+        language=article.language,
+        theme=article.theme,
+        title=article.title,
+        short_answer=article.short_answer,
+        body=article.body,
+        keywords=tuple(article.keywords or ()),
+    )
+
+
+def published_records(session: Session) -> list[ArticleRecord]:
+    articles = session.scalars(
+        select(Article).where(Article.status == ArticleStatus.PUBLISHED).order_by(Article.slug, Article.language)
+    )
+    return [record_from_article(article) for article in articles]
+
+
+def directory_records(directory: Path) -> list[ArticleRecord]:
+    """Read the published articles of a content folder; unreadable files are skipped."""
+    files = read_directory(directory, errors=[])
+    return [
+        ArticleRecord(
+            slug=file.slug,
+            language=file.language,
+            theme=file.content["theme"],
+            title=file.content["title"],
+            short_answer=file.content["short_answer"],
+            body=file.content["body"],
+            keywords=tuple(file.content["keywords"]),
+        )
+        for file in files
+        if file.status == ArticleStatus.PUBLISHED
+    ]
+
+
+def _cached(source: str, fingerprint: tuple, build) -> ArticleIndex:
+    with _lock:
+        cached = _indexes.get(source)
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]
+    index = ArticleIndex(build())
+    with _lock:
+        _indexes[source] = (fingerprint, index)
+    return index
+
+
+def session_fingerprint(session: Session) -> tuple:
+    """Return a value that changes whenever a published article is added, edited or removed."""
+    row = session.execute(
+        select(func.count(Article.id), func.max(Article.updated_at), func.sum(Article.version), func.sum(Article.id))
+        .where(Article.status == ArticleStatus.PUBLISHED)
+    ).one()
+    return tuple(row)
+
+
+def index_for_session(session: Session) -> ArticleIndex:
+    """Return the index of the published articles in the session's database, rebuilt when they change."""
+    source = f"db:{session.get_bind().url.render_as_string(hide_password=True)}"
+    return _cached(source, session_fingerprint(session), lambda: published_records(session))
+
+
+def index_for_directory(directory: Path) -> ArticleIndex:
+    """Return the index of the published article files under `directory`, rebuilt when a file changes."""
+    paths = sorted(directory.glob("*/*.md"))
+    fingerprint = tuple((str(path), path.stat().st_mtime_ns, path.stat().st_size) for path in paths)
+    return _cached(f"dir:{directory.resolve()}", fingerprint, lambda: directory_records(directory))
+
+
+def index_for_records(records: list[ArticleRecord]) -> ArticleIndex:
+    return ArticleIndex(records)

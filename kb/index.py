@@ -1,0 +1,165 @@
+"""The article search index: weighted fields, BM25 scoring, one result per slug.
+
+The scorer is our own (Okapi BM25 with Lucene's idf) rather than rank_bm25 or
+bm25s, because questions carry weighted terms (thesaurus concepts, compound
+parts, spelling fixes) and suggestions must name the words that matched; both
+need per-term weights and per-term contributions, which neither library exposes.
+Impacts are computed once at build time, so a search only sums posting lists.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kb.analysis import Analyzer, SpellingCorrector, Term
+from kb.text import stop_words, words
+from kb.thesaurus import compiled_thesaurus
+
+# Field weights: a word in the title or keywords says more about the article than one in the body.
+FIELD_WEIGHTS = {"title": 3.0, "keywords": 3.0, "short_answer": 2.0, "body": 1.0}
+BM25_K1 = 1.2
+BM25_B = 0.75
+
+_MARKDOWN_LINK_TARGET = re.compile(r"\]\([^)]*\)")
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """The fields of one article that search and drafts need, detached from the database."""
+
+    slug: str
+    language: str
+    theme: str
+    title: str
+    short_answer: str
+    body: str = ""
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass
+class SearchHit:
+    slug: str
+    score: float
+    article: ArticleRecord  # the best-scoring language version
+    matched_terms: list[str] = field(default_factory=list)
+
+
+class ArticleIndex:
+    """Search index over a fixed set of articles; build a new one when the articles change."""
+
+    def __init__(self, articles: list[ArticleRecord]):
+        self.articles = list(articles)
+        self.slugs = sorted({article.slug for article in self.articles})
+        slug_position = {slug: position for position, slug in enumerate(self.slugs)}
+        self.doc_slug = np.array([slug_position[article.slug] for article in self.articles], dtype=np.int64)
+        self.by_slug_language = {(article.slug, article.language): article for article in self.articles}
+        self.slug_documents: dict[str, list[int]] = defaultdict(list)
+        for position, article in enumerate(self.articles):
+            self.slug_documents[article.slug].append(position)
+
+        self.vocabulary = self._vocabulary()
+        document_analyzer = Analyzer(self.vocabulary)
+        frequencies = [self._weighted_frequencies(document_analyzer, article) for article in self.articles]
+        self.postings = self._impacts(frequencies)
+
+        self.known_terms = set(self.postings)
+        self.spelling = SpellingCorrector({word for word in self.vocabulary if not word.isdigit()})
+        self.query_analyzer = Analyzer(self.vocabulary, self.known_terms, self.spelling)
+
+    def __len__(self) -> int:
+        return len(self.articles)
+
+    def _vocabulary(self) -> frozenset[str]:
+        vocabulary: set[str] = set()
+        for article in self.articles:
+            ignored = stop_words(article.language)
+            text = " ".join([article.title, " ".join(article.keywords), article.short_answer, article.body])
+            for word in words(_MARKDOWN_LINK_TARGET.sub(" ", text)):
+                for part in word.split("-"):
+                    if len(part) >= 3 and part not in ignored and not part.isdigit():
+                        vocabulary.add(part)
+        for language in ("nl", "fr", "en"):
+            vocabulary.update(word for word in compiled_thesaurus(language).single_words if len(word) >= 3)
+        return frozenset(vocabulary)
+
+    @staticmethod
+    def _weighted_frequencies(analyzer: Analyzer, article: ArticleRecord) -> dict[str, float]:
+        fields = {
+            "title": article.title,
+            # Separate keywords so that thesaurus phrases do not run across two of them.
+            "keywords": " . ".join(article.keywords),
+            "short_answer": article.short_answer,
+            "body": article.body,
+        }
+        frequencies: dict[str, float] = defaultdict(float)
+        for name, text in fields.items():
+            for key, term in analyzer.analyze(text, article.language).items():
+                frequencies[key] += FIELD_WEIGHTS[name] * term.weight
+        return frequencies
+
+    def _impacts(self, frequencies: list[dict[str, float]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        count = len(frequencies)
+        lengths = np.array([sum(document.values()) for document in frequencies], dtype=float)
+        average_length = float(lengths.mean()) if count else 1.0
+
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for position, document in enumerate(frequencies):
+            for key, frequency in document.items():
+                postings[key].append((position, frequency))
+
+        impacts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for key, entries in postings.items():
+            idf = math.log(1 + (count - len(entries) + 0.5) / (len(entries) + 0.5))
+            positions = np.array([position for position, _ in entries], dtype=np.int64)
+            tf = np.array([frequency for _, frequency in entries], dtype=float)
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[positions] / average_length)
+            impacts[key] = (positions, idf * tf * (BM25_K1 + 1) / (tf + norm))
+        return impacts
+
+    def analyze(self, text: str, language: str) -> dict[str, Term]:
+        return self.query_analyzer.analyze(text, language)
+
+    def search(self, terms: dict[str, Term], language: str, limit: int = 10) -> list[SearchHit]:
+        """Score every article for the query terms; return the best `limit` slugs, best first.
+
+        An article's slug scores as its best language version; the version in the
+        question's language wins a tie.
+        """
+        if not self.articles or not terms:
+            return []
+        scores = np.zeros(len(self.articles))
+        for key, term in terms.items():
+            posting = self.postings.get(key)
+            if posting is not None:
+                positions, impacts = posting
+                scores[positions] += term.weight * impacts
+
+        slug_scores = np.zeros(len(self.slugs))
+        np.maximum.at(slug_scores, self.doc_slug, scores)
+        order = np.argsort(-slug_scores, kind="stable")[:limit]
+
+        hits = []
+        for slug_position in order:
+            score = float(slug_scores[slug_position])
+            if score <= 0:
+                break
+            slug = self.slugs[slug_position]
+            document = self._best_document(slug, scores, language)
+            hits.append(SearchHit(slug, score, self.articles[document], self._matched_terms(terms, document)))
+        return hits
+
+    def _best_document(self, slug: str, scores: np.ndarray, language: str) -> int:
+        return max(self.slug_documents[slug], key=lambda position: (scores[position], self.articles[position].language == language))
+
+    def _matched_terms(self, terms: dict[str, Term], document: int) -> list[str]:
+        matched: set[str] = set()
+        for key, term in terms.items():
+            posting = self.postings.get(key)
+            if posting is not None and document in posting[0]:
+                matched.update(term.sources)
+        return sorted(matched)

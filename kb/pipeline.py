@@ -1,0 +1,69 @@
+"""The ingest step: language, suggestions, urgency and a reply draft for each new client message."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from helpdesk.config import Settings
+from helpdesk.tickets.models import Message, Suggestion, Ticket
+from kb.catalog import index_for_session
+from kb.drafts import render_draft
+from kb.suggest import SuggestionResult, suggest
+
+logger = logging.getLogger(__name__)
+
+
+def suggest_for_message(session: Session, settings: Settings, ticket: Ticket, message: Message) -> SuggestionResult:
+    """Fill the ticket's language, theme, urgency, draft and suggestions from one inbound message.
+
+    Works on the redacted subject and new text that ingestion stored; replaces the
+    ticket's earlier suggestions, because the newest message is what staff answer.
+    """
+    if ticket.id is None or message.id is None:
+        session.flush()
+    index = index_for_session(session)
+    text = message.new_text or message.body or ""
+    result = suggest(index, message.subject or "", text)
+
+    ticket.language = result.language
+    if message.language is None:
+        message.language = result.language
+    best = result.suggestions[0] if result.confident else None
+    ticket.theme = best.theme if best else None
+    ticket.urgent = result.urgency.urgent
+    ticket.urgent_reason = result.urgency.reason
+    ticket.draft_slugs = result.confident_slugs
+    ticket.draft = render_draft(
+        settings, index.by_slug_language, result.confident_slugs, result.language, result.urgency.reason
+    )
+
+    session.execute(delete(Suggestion).where(Suggestion.ticket_id == ticket.id))
+    session.expire(ticket, ["suggestions"])
+    for rank, suggested in enumerate(result.suggestions, start=1):
+        session.add(
+            Suggestion(
+                ticket_id=ticket.id,
+                message_id=message.id,
+                slug=suggested.slug,
+                title=suggested.title,
+                score=suggested.score,
+                rank=rank,
+                confident=suggested.confident,
+                matched_terms=suggested.matched_terms,
+            )
+        )
+    session.flush()
+    logger.info(
+        "suggestions stored",
+        extra={
+            "ticket_id": ticket.id,
+            "message_id": message.id,
+            "suggestions": len(result.suggestions),
+            "confident": result.confident,
+            "urgent_reason": result.urgency.reason,
+        },
+    )
+    return result

@@ -1,0 +1,142 @@
+"""Suggesting FAQ articles for a client's question.
+
+A mail may hold several questions. The whole text is ranked once, and each
+question (a sentence ending in '?' with the statements before it) is ranked on
+its own; the best article of each question that fits well joins the list.
+A question that fits no article well yields `confident=False` instead of a
+forced suggestion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kb.index import ArticleIndex, SearchHit
+from kb.language import detect_language
+from kb.text import split_sentences
+from kb.urgency import Urgency, assess_urgency
+
+MAX_SUGGESTIONS = 5
+
+# Confidence thresholds on BM25 scores, calibrated on held-out development
+# questions (see bench/suggest_eval.py): the best article must score at least
+# MIN_SCORE and lead the runner-up by MIN_MARGIN (relative), or score HIGH_SCORE.
+MIN_SCORE = 6.0
+MIN_MARGIN = 0.10
+HIGH_SCORE = 14.0
+# A further article from the same question counts as confident when it scores
+# at least this share of the best one.
+RELATED_SHARE = 0.8
+
+
+@dataclass
+class Suggested:
+    slug: str
+    title: str
+    theme: str
+    language: str  # language of the article version that matched best
+    score: float
+    confident: bool
+    matched_terms: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SuggestionResult:
+    language: str
+    suggestions: list[Suggested]
+    urgency: Urgency
+
+    @property
+    def confident(self) -> bool:
+        return bool(self.suggestions) and self.suggestions[0].confident
+
+    @property
+    def confident_slugs(self) -> list[str]:
+        return [suggestion.slug for suggestion in self.suggestions if suggestion.confident]
+
+
+def split_questions(text: str) -> list[str]:
+    """Split a mail into questions, each with the statements that lead up to it."""
+    questions: list[str] = []
+    context: list[str] = []
+    for sentence in split_sentences(text):
+        context.append(sentence)
+        if sentence.endswith("?"):
+            questions.append(" ".join(context))
+            context = []
+    if context:
+        if questions:
+            questions[-1] += " " + " ".join(context)
+        else:
+            questions.append(" ".join(context))
+    return questions
+
+
+def is_confident(hits: list[SearchHit]) -> bool:
+    if not hits:
+        return False
+    best = hits[0].score
+    runner_up = hits[1].score if len(hits) > 1 else 0.0
+    if best >= HIGH_SCORE:
+        return True
+    return best >= MIN_SCORE and (best - runner_up) / best >= MIN_MARGIN
+
+
+def _rank(index: ArticleIndex, text: str, language: str, limit: int) -> list[SearchHit]:
+    return index.search(index.analyze(text, language), language, limit=limit)
+
+
+def _title(index: ArticleIndex, hit: SearchHit, language: str) -> tuple[str, str]:
+    record = index.by_slug_language.get((hit.slug, language)) or index.by_slug_language.get((hit.slug, "nl")) or hit.article
+    return record.title, record.language
+
+
+def _suggested(index: ArticleIndex, hit: SearchHit, language: str, confident: bool) -> Suggested:
+    title, article_language = _title(index, hit, language)
+    return Suggested(
+        slug=hit.slug,
+        title=title,
+        theme=hit.article.theme,
+        language=article_language,
+        score=round(hit.score, 3),
+        confident=confident,
+        matched_terms=hit.matched_terms,
+    )
+
+
+def suggest(
+    index: ArticleIndex,
+    subject: str,
+    text: str,
+    language: str | None = None,
+    limit: int = MAX_SUGGESTIONS,
+) -> SuggestionResult:
+    """Rank the articles for one message (subject plus new text) and assess its urgency."""
+    language = language or detect_language(text if text.strip() else subject)
+    urgency = assess_urgency(f"{subject}\n\n{text}")
+
+    whole = _rank(index, f"{subject}\n\n{text}", language, limit=max(limit, 10))
+    whole_confident = is_confident(whole)
+    chosen: dict[str, Suggested] = {}
+    if whole:
+        chosen[whole[0].slug] = _suggested(index, whole[0], language, whole_confident)
+
+    questions = split_questions(text)
+    if len(questions) > 1:
+        best_per_question = []
+        for question in questions:
+            hits = _rank(index, question, language, limit=3)
+            if is_confident(hits):
+                best_per_question.append(hits[0])
+        for hit in sorted(best_per_question, key=lambda hit: -hit.score):
+            if hit.slug not in chosen:
+                chosen[hit.slug] = _suggested(index, hit, language, True)
+
+    for hit in whole[1:]:
+        if len(chosen) >= limit:
+            break
+        if hit.slug not in chosen:
+            related = whole_confident and hit.score >= RELATED_SHARE * whole[0].score
+            chosen[hit.slug] = _suggested(index, hit, language, related)
+
+    return SuggestionResult(language=language, suggestions=list(chosen.values())[:limit], urgency=urgency)

@@ -1,0 +1,65 @@
+"""Text normalisation for search: accent folding, word splitting, stemming and stop words."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+from stop_words import get_stop_words
+
+STEMMER_NAMES = {"nl": "dutch", "fr": "french", "en": "english"}
+
+# Words on the standard stop lists that carry meaning in questions about sexual risk.
+MEANINGFUL_STOP_WORDS = {"zonder", "sans", "without", "against", "contre", "tegen", "niet", "geen", "not", "pas"}
+
+# French and English elisions: "l'homme", "j'ai", "qu'il"; the elided part is dropped.
+_ELISIONS = {"l", "d", "j", "qu", "n", "s", "c", "m", "t", "jusqu", "lorsqu", "puisqu"}
+_WORD_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def fold(text: str) -> str:
+    """Lower-case `text` and strip accents, so that 'dépistage' and 'depistage' compare equal."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return stripped.replace("’", "'").replace("ʼ", "'")
+
+
+def words(text: str) -> list[str]:
+    """Split folded text into words; hyphenated words stay whole ('soa-test')."""
+    folded = fold(text)
+    # Drop elided articles and pronouns before splitting on the apostrophe.
+    folded = re.sub(r"\b([a-z]+)'(?=[a-z])", lambda match: "" if match.group(1) in _ELISIONS else match.group(1) + " ", folded)
+    return _WORD_PATTERN.findall(folded)
+
+
+@lru_cache(maxsize=8)
+def _stemmer(language: str):
+    return snowballstemmer.stemmer(STEMMER_NAMES.get(language, "dutch"))
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str, language: str) -> str:
+    return _stemmer(language).stemWord(word)
+
+
+@lru_cache(maxsize=8)
+def stop_words(language: str) -> frozenset[str]:
+    """Return the folded stop words of `language`, without the ones listed in MEANINGFUL_STOP_WORDS."""
+    names = {"nl": "dutch", "fr": "french", "en": "english"}
+    listed = {fold(word) for word in get_stop_words(names.get(language, "dutch"))}
+    return frozenset(listed - MEANINGFUL_STOP_WORDS)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*[-*•]\s)")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split text into sentences at end punctuation, blank lines and list items."""
+    sentences = []
+    for chunk in _SENTENCE_END.split(text):
+        chunk = " ".join(chunk.split())
+        if chunk:
+            sentences.append(chunk)
+    return sentences

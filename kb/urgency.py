@@ -1,0 +1,155 @@
+"""Urgency: questions that staff must see first.
+
+- `pep-window`: a risk (torn or slipped condom, unprotected sex, a needle) in the
+  last 72 hours, because PEP against hiv must start within 72 hours.
+- `minor`: the client suspects that a sex worker is under 18.
+- `danger`: someone is in acute danger (violence, confinement, suicide).
+
+A missed PEP window costs more than a false alarm, so a condom incident or
+needle injury told without any date counts as recent. Questions that only ask
+"what if" get no urgency unless they also name a recent moment.
+Patterns run on accent-folded, lower-case text (kb.text.fold).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kb.text import fold, split_sentences
+
+PEP_WINDOW = "pep-window"
+MINOR = "minor"
+DANGER = "danger"
+# When several apply, the ticket shows the first of this order.
+REASON_PRIORITY = (DANGER, PEP_WINDOW, MINOR)
+
+
+def _any(*patterns: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
+
+
+_CONDOM = r"(?:condoom|condooms|kapotje|preservatief|rubber|preservatif|capote|condom)"
+_FAILED = (
+    r"(?:gescheurd\w*|scheurde\w*|gescheurt|kapot\w*|afgegleden|afgeschoven|afgezakt|gesprongen|geknapt|lek\w*"
+    r"|eraf|los gekomen|losgekomen|bleef (?:zitten|steken)|erin gebleven"
+    r"|craque\w*|dechire\w*|casse\w*|rompu\w*|glisse\w*|perce\w*|reste a l'interieur"
+    r"|broke\w*|burst|torn|tore|ripped|split|slipped\w*|came off|fell off|stuck inside)"
+)
+
+# Events that can call for PEP, told or not with a date.
+CONDOM_INCIDENT = _any(
+    rf"{_CONDOM}\W+(?:\w+\W+){{0,5}}?{_FAILED}",
+    rf"{_FAILED}\W+(?:\w+\W+){{0,3}}?{_CONDOM}",
+    r"stealth\w*",
+    rf"{_CONDOM}\W+(?:\w+\W+){{0,4}}?(?:stiekem|zonder (?:te vragen|toestemming)|secretly|without (?:asking|consent)|en cachette)",
+    r"(?:naald|spuit|needle|aiguille|seringue)\w*",
+    r"prikaccident|needlestick",
+    r"verkracht\w*|viol(?:ee|e)\b|raped|sexual(?:ly)? assault\w*",
+    rf"(?:weet|weten|wist|idee)\W+(?:\w+\W+){{0,4}}?of\W+(?:\w+\W+){{0,4}}?{_CONDOM}",
+    rf"(?:don'?t|do not|can'?t) (?:know|remember) (?:if|whether)\W+(?:\w+\W+){{0,4}}?{_CONDOM}",
+    rf"(?:sais|souviens) (?:pas|plus) si\W+(?:\w+\W+){{0,4}}?{_CONDOM}",
+)
+# Unprotected sex counts only with a recent moment: too many general questions mention it.
+UNPROTECTED = _any(
+    rf"zonder\W+(?:\w+\W+){{0,2}}?{_CONDOM}",
+    r"onbeschermd\w*|onveilig\w*|bareback",
+    rf"sans\W+(?:\w+\W+){{0,2}}?(?:{_CONDOM}|protection)",
+    r"non protege\w*",
+    rf"without\W+(?:\w+\W+){{0,2}}?(?:{_CONDOM}|protection)",
+    r"unprotected|\bnzc\b|\bpzc\b",
+)
+_DAYS = r"(?:maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+RECENT = _any(
+    r"\b(?:gisteren|gisteravond|gisternacht|eergisteren|vannacht|vandaag|vanmorgen|vanochtend|vanavond|deze nacht|afgelopen nacht|vorige nacht|zonet|daarnet|net gebeurd)\b",
+    r"\b(?:een|twee|drie|1|2|3) dag(?:en)? geleden\b|\b(?:paar|enkele|\d+) uur geleden\b|\b(?:dit|afgelopen|vorig) weekend\b",
+    r"\b(?:hier|avant-hier|aujourd'hui|cette nuit|ce matin|ce soir|la nuit derniere)\b",
+    r"\bil y a (?:un|deux|trois|1|2|3) jours?\b|\bil y a (?:quelques|\d+) heures\b|\bce week-end\b",
+    r"\b(?:yesterday|today|tonight|last night|this morning|this evening|just now|a few hours ago)\b",
+    r"\b(?:a|one|two|three|1|2|3) days? ago\b|\b\d+ hours ago\b|\b(?:this|last) weekend\b",
+    rf"\b(?:afgelopen |vorige |last |this |past )?{_DAYS}\b",
+    r"\b(?:24|36|48|72) (?:uur|heures|hours)\b",
+)
+OLD = _any(
+    r"\b(?:weken|maanden|jaar|jaren) geleden\b|\bvorige (?:maand|week)\b|\bvorig jaar\b",
+    r"\bil y a (?:\w+ )?(?:semaines|mois|ans)\b|\ble mois dernier\b|\bl'an dernier\b|\bla semaine derniere\b",
+    r"\b(?:weeks|months|years) ago\b|\blast (?:month|year|week)\b",
+)
+HYPOTHETICAL = _any(
+    r"\b(?:wat als|stel dat|indien|wat moet je doen als|wat doe je als|wat moet ik doen als|wat doe ik als|als een|als het|als er|mocht)\b",
+    r"\b(?:what if|if a|if the|if it|in case|what should i do if|what do i do if|what should you do if)\b",
+    r"\b(?:et si|si le|si la|si un|si une|en cas de|que faire si)\b",
+)
+
+MINOR_SIGNS = _any(
+    r"\bminderjarig\w*|\bmineure?s?\b|\bunder-?age\b|\ba minor\b",
+    r"\b(?:jonger dan|onder de|niet ouder dan) (?:14|15|16|17|18|achttien)\b",
+    r"\b(?:moins de|pas plus de) (?:15|16|17|18) ans\b|\bunder (?:16|17|18)\b|\byounger than (?:16|17|18)\b",
+    r"\b(?:te|erg|heel|zeer|echt|veel te) jong\b|\btrop jeune\b|\btoo young\b",
+    r"\b(?:jong|young|jeune) (?:uit|leek|uitzag|uitzien|looked|looking|looks|seemed)\b|\b(?:looked|seemed|looks) (?:very |really |so )?young\b",
+    r"\b(?:14|15|16|17)[- ]?(?:jarige?|jaar oud|year[- ]old|ans)\b",
+    r"\b(?:was|is|ben|zei|zegt|pas|nog maar|maar|said|says|only|avait) (?:14|15|16|17)\b",
+    r"\bschoolmeisje\w*|\bschoolgirl\b|\blyceenne\b|\bscholiere\b",
+)
+
+DANGER_SIGNS = _any(
+    r"\b(?:in|acuut|direct|levens)gevaar\b|\bin (?:acuut |direct )?gevaar\b|\ben danger\b|\bin danger\b",
+    r"\b(?:opgesloten|vastgehouden|gegijzeld|sequestree?|enfermee?|locked (?:up|in)|held against)\b",
+    r"\b(?:wordt|werd|word) (?:\w+ )?(?:geslagen|mishandeld|bedreigd|verkracht)\b|\bsloeg (?:haar|hem|me|mij)\b",
+    r"\b(?:est|a ete) (?:frappee?|battue?|menacee?)\b|\b(?:is|was|being|got) (?:\w+ )?(?:beaten|hit|threatened|attacked)\b",
+    r"\bzelfmoord\w*|\bsuicid\w*|\beinde? aan (?:mijn|m'n|het) leven\b|\bniet meer (?:leven|verder)\b|\bmezelf (?:iets )?aan(?:doen)?\b",
+    r"\bme tuer\b|\ben finir\b|\bkill myself\b|\bend my life\b|\bhurt myself\b",
+    r"\b(?:mes|pistool|wapen|couteau|arme|knife|gun|weapon)\b.*\b(?:bedreigd|gedreigd|menace|threaten\w*)\b",
+    r"\bhelp(?:,)? (?:nu|dringend|snel)\b|\bhelp me now\b|\burgent(?:e)? aide\b",
+    r"\boverdosis\b|\boverdose\b|\bbewusteloos\b|\bunconscious\b|\binconsciente?\b",
+)
+
+
+@dataclass(frozen=True)
+class Urgency:
+    reasons: tuple[str, ...]
+
+    @property
+    def urgent(self) -> bool:
+        return bool(self.reasons)
+
+    @property
+    def reason(self) -> str | None:
+        return self.reasons[0] if self.reasons else None
+
+
+def _pep_window(sentences: list[str]) -> bool:
+    mentions_old = any(OLD.search(sentence) for sentence in sentences)
+    mentions_recent = any(RECENT.search(sentence) for sentence in sentences)
+
+    for position, sentence in enumerate(sentences):
+        nearby = " ".join(sentences[max(0, position - 1): position + 2])
+        recent_here = bool(RECENT.search(nearby)) and not OLD.search(sentence)
+        hypothetical = bool(HYPOTHETICAL.search(sentence))
+
+        if CONDOM_INCIDENT.search(sentence):
+            if recent_here:
+                return True
+            # Told without any date: assume it just happened, unless it is a "what if".
+            if not mentions_recent and not mentions_old and not hypothetical:
+                return True
+        if UNPROTECTED.search(sentence) and recent_here and not hypothetical:
+            return True
+    return False
+
+
+def _signs(pattern: re.Pattern[str], sentences: list[str]) -> bool:
+    return any(pattern.search(sentence) and not HYPOTHETICAL.search(sentence) for sentence in sentences)
+
+
+def assess_urgency(text: str) -> Urgency:
+    """Return the urgency reasons found in a question's new text (and subject), most pressing first."""
+    sentences = split_sentences(fold(text))
+    found = set()
+    if _signs(DANGER_SIGNS, sentences):
+        found.add(DANGER)
+    if _pep_window(sentences):
+        found.add(PEP_WINDOW)
+    if _signs(MINOR_SIGNS, sentences):
+        found.add(MINOR)
+    return Urgency(tuple(reason for reason in REASON_PRIORITY if reason in found))
