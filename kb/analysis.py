@@ -22,11 +22,21 @@ IMPLIED_CONCEPT_WEIGHT = 0.4  # a broader concept implied by one found
 CONCEPT_PREFIX = "="
 
 MIN_PART_LENGTH = 3
+# Three-letter compound parts are accepted only when they are domain words
+# (soa, hiv, pep): most others are prefixes ("ver", "ont") that split wrongly.
+MIN_COMMON_PART_LENGTH = 4
 MIN_COMPOUND_LENGTH = 6
 MIN_SPELLING_LENGTH = 5
 # Words at least this common in the text's language (wordfreq Zipf scale) are
 # real words, not misspellings, even when no article uses them.
 REAL_WORD_ZIPF = 2.0
+
+# Everyday words say little about which article fits, even when few articles
+# contain them. In questions, a word's weight falls linearly from 1 at this
+# Zipf frequency (wordfreq) to COMMON_WORD_WEIGHT at COMMON_WORD_ZIPF.
+RARE_WORD_ZIPF = 4.5
+COMMON_WORD_ZIPF = 6.5
+COMMON_WORD_WEIGHT = 0.4
 
 # Redaction placeholders such as "[naam]" and links carry no meaning for search.
 _NOISE = re.compile(r"\[[a-z\- ]+\]|https?://\S+|www\.\S+|\]\([^)]*\)")
@@ -47,7 +57,12 @@ def _add(terms: dict[str, Term], key: str, weight: float, source: str) -> None:
     term.sources.add(source)
 
 
-def split_compound(word: str, vocabulary: frozenset[str] | set[str], depth: int = 2) -> list[str] | None:
+def split_compound(
+    word: str,
+    vocabulary: frozenset[str] | set[str],
+    depth: int = 2,
+    short_words: frozenset[str] | set[str] = frozenset(),
+) -> list[str] | None:
     """Split a compound into known words ('condoomgebruik' -> condoom, gebruik), or return None.
 
     Handles the Dutch linking 's' and 'en' ('geslachtsziekte' -> geslacht, ziekte) and
@@ -56,13 +71,13 @@ def split_compound(word: str, vocabulary: frozenset[str] | set[str], depth: int 
     best: list[str] | None = None
     for cut in range(MIN_PART_LENGTH, len(word) - MIN_PART_LENGTH + 1):
         left, right = word[:cut], word[cut:]
-        left_word = _known_left_part(left, vocabulary)
+        left_word = _known_left_part(left, vocabulary, short_words)
         if left_word is None:
             continue
-        if right in vocabulary:
+        if _acceptable_part(right, vocabulary, short_words):
             candidate = [left_word, right]
         elif depth > 1:
-            rest = split_compound(right, vocabulary, depth - 1)
+            rest = split_compound(right, vocabulary, depth - 1, short_words)
             if rest is None:
                 continue
             candidate = [left_word, *rest]
@@ -73,12 +88,18 @@ def split_compound(word: str, vocabulary: frozenset[str] | set[str], depth: int 
     return best
 
 
-def _known_left_part(left: str, vocabulary: frozenset[str] | set[str]) -> str | None:
-    if left in vocabulary:
+def _acceptable_part(part: str, vocabulary: frozenset[str] | set[str], short_words: frozenset[str] | set[str]) -> bool:
+    if len(part) < MIN_COMMON_PART_LENGTH:
+        return part in short_words
+    return part in vocabulary
+
+
+def _known_left_part(left: str, vocabulary: frozenset[str] | set[str], short_words: frozenset[str] | set[str]) -> str | None:
+    if _acceptable_part(left, vocabulary, short_words):
         return left
     for linking in ("s", "en", "e"):
         base = left[: -len(linking)]
-        if left.endswith(linking) and len(base) >= MIN_PART_LENGTH and base in vocabulary:
+        if left.endswith(linking) and _acceptable_part(base, vocabulary, short_words):
             return base
     return None
 
@@ -106,6 +127,14 @@ def is_real_word(word: str, language: str) -> bool:
     return zipf_frequency(word, language) >= REAL_WORD_ZIPF
 
 
+@lru_cache(maxsize=100_000)
+def commonness_weight(word: str, language: str) -> float:
+    """Return 1 for a rare word, falling to COMMON_WORD_WEIGHT for the most common words of `language`."""
+    zipf = zipf_frequency(word, language)
+    share = min(1.0, max(0.0, (zipf - RARE_WORD_ZIPF) / (COMMON_WORD_ZIPF - RARE_WORD_ZIPF)))
+    return 1.0 - (1.0 - COMMON_WORD_WEIGHT) * share
+
+
 class Analyzer:
     """Turns text into weighted terms; the same analysis runs on articles and on questions.
 
@@ -119,10 +148,14 @@ class Analyzer:
         vocabulary: frozenset[str] | set[str] = frozenset(),
         known_terms: set[str] | None = None,
         spelling: SpellingCorrector | None = None,
+        damp_common_words: bool = False,
+        short_words: frozenset[str] | set[str] = frozenset(),
     ):
         self.vocabulary = vocabulary
         self.known_terms = known_terms
         self.spelling = spelling
+        self.damp_common_words = damp_common_words
+        self.short_words = short_words
 
     def analyze(self, text: str, language: str) -> dict[str, Term]:
         text = _NOISE.sub(" ", text)
@@ -146,23 +179,27 @@ class Analyzer:
                 _add(terms, CONCEPT_PREFIX + concept, weight, source)
 
     def _add_word(self, terms: dict[str, Term], word: str, language: str, ignored: frozenset[str]) -> None:
+        base = commonness_weight(word, language) if self.damp_common_words else 1.0
         if "-" in word:
-            joined = word.replace("-", "")
-            _add(terms, stem(joined, language), 1.0, word)
-            for part in word.split("-"):
-                if part and part not in ignored and len(part) >= 2:
-                    _add(terms, stem(part, language), PART_WEIGHT, word)
+            parts = [part for part in word.split("-") if part]
+            # "est-ce", "peut-etre": function words joined by a hyphen.
+            if all(part in ignored for part in parts):
+                return
+            _add(terms, stem(word.replace("-", ""), language), base, word)
+            for part in parts:
+                if part not in ignored and len(part) >= 2:
+                    _add(terms, stem(part, language), PART_WEIGHT * base, word)
             return
 
         word_stem = stem(word, language)
-        _add(terms, word_stem, 1.0, word)
+        _add(terms, word_stem, base, word)
 
         parts = None
         if self.vocabulary and len(word) >= MIN_COMPOUND_LENGTH:
-            parts = split_compound(word, self.vocabulary)
+            parts = split_compound(word, self.vocabulary, short_words=self.short_words)
             for part in parts or ():
                 if part not in ignored:
-                    _add(terms, stem(part, language), PART_WEIGHT, word)
+                    _add(terms, stem(part, language), PART_WEIGHT * base, word)
 
         if parts or self.spelling is None or self.known_terms is None:
             return

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kb.analysis import Analyzer, SpellingCorrector, Term
+from kb.analysis import CONCEPT_PREFIX, Analyzer, SpellingCorrector, Term
 from kb.text import stop_words, words
 from kb.thesaurus import compiled_thesaurus
 
@@ -26,6 +26,11 @@ BM25_K1 = 1.2
 BM25_B = 0.75
 
 _MARKDOWN_LINK_TARGET = re.compile(r"\]\([^)]*\)")
+
+
+def _idf(count: int, document_frequency: int) -> float:
+    """Return Lucene's BM25 idf, which stays positive for words found in most articles."""
+    return math.log(1 + (count - document_frequency + 0.5) / (document_frequency + 0.5))
 
 
 @dataclass(frozen=True)
@@ -63,13 +68,18 @@ class ArticleIndex:
             self.slug_documents[article.slug].append(position)
 
         self.vocabulary = self._vocabulary()
-        document_analyzer = Analyzer(self.vocabulary)
+        self.short_words = frozenset(
+            word for language in ("nl", "fr", "en") for word in compiled_thesaurus(language).single_words if len(word) == 3
+        )
+        document_analyzer = Analyzer(self.vocabulary, short_words=self.short_words)
         frequencies = [self._weighted_frequencies(document_analyzer, article) for article in self.articles]
         self.postings = self._impacts(frequencies)
 
         self.known_terms = set(self.postings)
         self.spelling = SpellingCorrector({word for word in self.vocabulary if not word.isdigit()})
-        self.query_analyzer = Analyzer(self.vocabulary, self.known_terms, self.spelling)
+        self.query_analyzer = Analyzer(
+            self.vocabulary, self.known_terms, self.spelling, damp_common_words=True, short_words=self.short_words
+        )
 
     def __len__(self) -> int:
         return len(self.articles)
@@ -103,9 +113,18 @@ class ArticleIndex:
         return frequencies
 
     def _impacts(self, frequencies: list[dict[str, float]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Precompute each posting's BM25 contribution.
+
+        Words get their idf within the articles of the same language, concepts
+        across all articles. Otherwise a French word found in most of the few
+        French articles would look rare next to the many Dutch articles, and
+        French questions would drift to whichever articles happen to be translated.
+        """
         count = len(frequencies)
         lengths = np.array([sum(document.values()) for document in frequencies], dtype=float)
         average_length = float(lengths.mean()) if count else 1.0
+        languages = [article.language for article in self.articles]
+        language_counts = {language: languages.count(language) for language in set(languages)}
 
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for position, document in enumerate(frequencies):
@@ -114,9 +133,17 @@ class ArticleIndex:
 
         impacts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for key, entries in postings.items():
-            idf = math.log(1 + (count - len(entries) + 0.5) / (len(entries) + 0.5))
             positions = np.array([position for position, _ in entries], dtype=np.int64)
             tf = np.array([frequency for _, frequency in entries], dtype=float)
+            if key.startswith(CONCEPT_PREFIX):
+                idf = np.full(len(entries), _idf(count, len(entries)))
+            else:
+                per_language = defaultdict(int)
+                for position, _ in entries:
+                    per_language[languages[position]] += 1
+                idf = np.array(
+                    [_idf(language_counts[languages[position]], per_language[languages[position]]) for position, _ in entries]
+                )
             norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[positions] / average_length)
             impacts[key] = (positions, idf * tf * (BM25_K1 + 1) / (tf + norm))
         return impacts

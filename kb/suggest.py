@@ -24,6 +24,8 @@ MAX_SUGGESTIONS = 5
 MIN_SCORE = 6.0
 MIN_MARGIN = 0.10
 HIGH_SCORE = 14.0
+# Weight of words that occur only outside the question sentences.
+CONTEXT_WEIGHT = 0.6
 # A further article from the same question counts as confident when it scores
 # at least this share of the best one.
 RELATED_SHARE = 0.8
@@ -82,8 +84,18 @@ def is_confident(hits: list[SearchHit]) -> bool:
     return best >= MIN_SCORE and (best - runner_up) / best >= MIN_MARGIN
 
 
-def _rank(index: ArticleIndex, text: str, language: str, limit: int) -> list[SearchHit]:
-    return index.search(index.analyze(text, language), language, limit=limit)
+def _rank(index: ArticleIndex, text: str, language: str, limit: int, subject: str = "") -> list[SearchHit]:
+    terms = index.analyze(f"{subject}\n\n{text}", language)
+
+    # The question sentences say what the client wants to know; the story around
+    # them adds context but also noise, so words found only there count less.
+    questions = [sentence for sentence in split_sentences(text) if sentence.endswith("?")]
+    if questions:
+        focus = index.analyze(f"{subject}\n\n" + " ".join(questions), language)
+        for key, term in terms.items():
+            if key not in focus:
+                term.weight *= CONTEXT_WEIGHT
+    return index.search(terms, language, limit=limit)
 
 
 def _title(index: ArticleIndex, hit: SearchHit, language: str) -> tuple[str, str]:
@@ -115,7 +127,7 @@ def suggest(
     language = language or detect_language(text if text.strip() else subject)
     urgency = assess_urgency(f"{subject}\n\n{text}")
 
-    whole = _rank(index, f"{subject}\n\n{text}", language, limit=max(limit, 10))
+    whole = _rank(index, text, language, limit=max(limit, 10), subject=subject)
     whole_confident = is_confident(whole)
     chosen: dict[str, Suggested] = {}
     if whole:
