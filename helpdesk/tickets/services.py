@@ -176,7 +176,7 @@ def dispatch_delivery(settings: Settings, message_id: int) -> None:
     """
     dispatcher = get_registry().task_dispatchers.get("send_reply")
     if dispatcher is not None:
-        dispatcher(message_id)
+        dispatcher(message_id, settings=settings)
         return
     with session_scope(settings) as session:
         deliver(session, settings, message_id)
