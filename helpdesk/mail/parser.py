@@ -76,7 +76,7 @@ def _parse_full(raw: bytes) -> ParsedMessage:
     walker = BodyWalker(fallback_charset=parsed_charset(message))
     walker.walk(message)
 
-    parsed.text = _clean(walker.text())
+    parsed.text = _clean(walker.text()).strip()
     html = walker.html()
     parsed.html = _clean(html) if html else None
     parsed.attachments = walker.attachments
