@@ -21,9 +21,9 @@ MAX_SUGGESTIONS = 5
 # Confidence thresholds on BM25 scores, calibrated on held-out development
 # questions (see bench/suggest_eval.py): the best article must score at least
 # MIN_SCORE and lead the runner-up by MIN_MARGIN (relative), or score HIGH_SCORE.
-MIN_SCORE = 6.0
+MIN_SCORE = 11.0
 MIN_MARGIN = 0.10
-HIGH_SCORE = 14.0
+HIGH_SCORE = 15.0
 # Weight of words that occur only outside the question sentences.
 CONTEXT_WEIGHT = 0.6
 # A further article from the same question counts as confident when it scores
