@@ -14,6 +14,7 @@ from admin.db import current_settings, db
 from admin.i18n import LANGUAGES
 from admin.rendering import render_article_markdown
 from admin.security import PUBLIC_BLUEPRINT
+from kb.catalog import index_for_session
 from kb.models import Article, ArticleStatus
 
 # A neutral page for the quick-exit link, for visitors who must hide what they read.
@@ -93,13 +94,15 @@ def _switch_urls(endpoint: str, **args) -> dict[str, str]:
 
 
 def search_articles(language: str, query: str) -> list[Article]:
-    """Return published articles whose title, short answer or keywords contain every word of `query`."""
-    # TODO: use the knowledge-base search (stemming, synonyms, ranking) once kb exposes one.
-    words = [word.lower() for word in query.split() if word]
-    articles = db().scalars(_published(language).order_by(Article.title)).all()
-    results = []
-    for candidate in articles:
-        haystack = " ".join([candidate.title, candidate.short_answer, " ".join(candidate.keywords or [])]).lower()
-        if all(word in haystack for word in words):
-            results.append(candidate)
-    return results[:MAX_RESULTS]
+    """Return published articles in `language` that the knowledge-base search ranks for `query`, best first.
+
+    The search scores each slug by its best language version; a hit without a
+    version in `language` is left out, because the page links within one language.
+    """
+    index = index_for_session(db())
+    hits = index.search(index.analyze(query, language), language, limit=MAX_RESULTS)
+    slugs = [hit.slug for hit in hits]
+    if not slugs:
+        return []
+    found = {article.slug: article for article in db().scalars(_published(language).where(Article.slug.in_(slugs)))}
+    return [found[slug] for slug in slugs if slug in found]
