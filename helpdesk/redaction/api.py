@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from helpdesk.redaction.detector import detect_entities
+from helpdesk.redaction.entities import Entity
 
 PLACEHOLDERS = {
     "PERSON": "[naam]",
@@ -22,39 +24,14 @@ ENTITY_TYPES = tuple(PLACEHOLDERS)
 
 
 @dataclass(frozen=True)
-class Entity:
-    start: int
-    end: int
-    type: str
-
-
-@dataclass(frozen=True)
 class Redacted:
     text: str
     entities: list[Entity]
 
 
-# TODO: minimal first detector (addresses, links, phone numbers only); the full
-# detector replaces _find_entities.
-_PATTERNS = [
-    ("EMAIL", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
-    ("URL", re.compile(r"https?://\S+|www\.\S+")),
-    ("PHONE", re.compile(r"(?:\+|00)?\d[\d ./-]{7,}\d")),
-]
-
-
-def _find_entities(text: str) -> list[Entity]:
-    found: list[Entity] = []
-    for entity_type, pattern in _PATTERNS:
-        for match in pattern.finditer(text):
-            if not any(e.start < match.end() and match.start() < e.end for e in found):
-                found.append(Entity(match.start(), match.end(), entity_type))
-    return sorted(found, key=lambda e: e.start)
-
-
 def detect(text: str) -> list[Entity]:
     """Return the identifying details in `text`, sorted and not overlapping."""
-    return _find_entities(text)
+    return detect_entities(text)
 
 
 def redact(text: str) -> Redacted:

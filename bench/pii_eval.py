@@ -1,0 +1,153 @@
+"""Score the redaction detector, and a baseline library, on an annotated set.
+
+Usage:
+    .venv/bin/python bench/pii_eval.py [PATH.jsonl] [--baseline deduce|none] [--errors]
+
+PATH defaults to eval/pii-dev.jsonl under HELPDESK_SHARED_DIR (default: the
+`shared` folder next to the repository). Both detectors run on the same texts
+in the same process, pinned to one CPU core; start-up (loading word lists and
+models) is excluded from the texts-per-second figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPOSITORY))
+
+from helpdesk.redaction import ENTITY_TYPES, detect  # noqa: E402
+from helpdesk.redaction.evaluation import Document, Score, load_documents, score_document  # noqa: E402
+
+SHARED_DIR = Path(os.environ.get("HELPDESK_SHARED_DIR", REPOSITORY.parent / "shared"))
+DEFAULT_PATH = SHARED_DIR / "eval" / "pii-dev.jsonl"
+STRICT_TYPES = ("EMAIL", "PHONE", "IBAN", "NATIONAL_ID", "LICENSE_PLATE", "URL")
+# Time at least this long per detector so that short sets still give a stable rate.
+MINIMUM_TIMING_SECONDS = 3.0
+
+Detector = Callable[[str], list[tuple[int, int, str]]]
+
+
+def helpdesk_detector() -> Detector:
+    def run(text: str) -> list[tuple[int, int, str]]:
+        return [(entity.start, entity.end, entity.type) for entity in detect(text)]
+
+    return run
+
+
+DEDUCE_TYPES = {
+    "persoon": "PERSON", "patient": "PERSON", "locatie": "ADDRESS", "telefoonnummer": "PHONE",
+    "emailadres": "EMAIL", "url": "URL", "bsn": "NATIONAL_ID", "ip_adres": "IP_ADDRESS",
+    "iban": "IBAN", "datum": "DATE_OF_BIRTH",
+}
+
+
+def deduce_detector() -> Detector:
+    from deduce import Deduce
+
+    deducer = Deduce()
+
+    def run(text: str) -> list[tuple[int, int, str]]:
+        document = deducer.deidentify(text)
+        return [
+            (annotation.start_char, annotation.end_char, DEDUCE_TYPES.get(annotation.tag, annotation.tag.upper()))
+            for annotation in document.annotations
+        ]
+
+    return run
+
+
+BASELINES = {"deduce": deduce_detector}
+
+
+def evaluate(documents: list[Document], detector: Detector) -> tuple[Score, float]:
+    """Score every document, then time repeated passes; return the score and texts per second."""
+    score = Score()
+    for document in documents:
+        score_document(score, document, detector(document.text))
+
+    texts = 0
+    started = time.perf_counter()
+    while True:
+        for document in documents:
+            detector(document.text)
+        texts += len(documents)
+        elapsed = time.perf_counter() - started
+        if elapsed >= MINIMUM_TIMING_SECONDS:
+            return score, texts / elapsed
+
+
+def print_report(name: str, score: Score, rate: float) -> None:
+    print(f"\n== {name}")
+    print(f"{'type':<15}{'gold':>6}{'found':>7}{'recall':>8}{'typed':>8}{'leaks':>7}{'char prec.':>12}")
+    for entity_type in ENTITY_TYPES:
+        if not score.gold[entity_type] and not score.predicted_characters[entity_type]:
+            continue
+        print(
+            f"{entity_type:<15}{score.gold[entity_type]:>6}{score.found[entity_type]:>7}"
+            f"{score.recall(entity_type):>8.1%}{score.recall(entity_type, typed=True):>8.1%}"
+            f"{score.leaks[entity_type]:>7}{score.precision(entity_type):>12.1%}"
+        )
+    other = sorted(set(score.predicted_characters) - set(ENTITY_TYPES))
+    if other:
+        print(f"other predicted types: {', '.join(other)}")
+    strict_leaks = sum(score.leaks[entity_type] for entity_type in STRICT_TYPES)
+    print(f"all types: recall {score.recall():.1%}, typed recall {score.recall(typed=True):.1%}, "
+          f"character precision {score.precision():.1%}")
+    print(f"leaks: {sum(score.leaks.values())} (strict types {', '.join(STRICT_TYPES)}: {strict_leaks})")
+    print(f"documents without leak: {score.documents_without_leak}/{score.documents}")
+    print(f"PII-free documents flagged: {score.pii_free_documents_flagged}/{score.pii_free_documents}")
+    print(f"texts per second (one core): {rate:.0f}")
+
+
+def print_errors(score: Score) -> None:
+    print("\n-- leaked")
+    for document_id, entity_type, text in score.leaked:
+        print(f"{document_id}\t{entity_type}\t{text!r}")
+    print("\n-- not found (under 80 % covered)")
+    for document_id, entity_type, text in score.missed:
+        print(f"{document_id}\t{entity_type}\t{text!r}")
+    print("\n-- predicted spans with characters outside annotations")
+    for document_id, entity_type, text in score.false_spans:
+        print(f"{document_id}\t{entity_type}\t{text!r}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("path", nargs="?", type=Path, default=DEFAULT_PATH, help="annotated JSON Lines file")
+    parser.add_argument("--baseline", choices=[*BASELINES, "none"], default="deduce", help="library to compare with")
+    parser.add_argument("--errors", action="store_true", help="list leaks, misses and false spans of the detector")
+    arguments = parser.parse_args()
+
+    if not arguments.path.exists():
+        print(f"skipped: annotated set not found at {arguments.path}; pass a path or set HELPDESK_SHARED_DIR")
+        return 0
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+    documents = load_documents(arguments.path)
+    print(f"{len(documents)} documents from {arguments.path}")
+
+    detector = helpdesk_detector()
+    detector("Start-up: load the word lists before timing.")
+    score, rate = evaluate(documents, detector)
+    print_report("helpdesk.redaction", score, rate)
+
+    if arguments.baseline != "none":
+        baseline = BASELINES[arguments.baseline]()
+        baseline("Start-up: load the models before timing.")
+        baseline_score, baseline_rate = evaluate(documents, baseline)
+        print_report(f"baseline: {arguments.baseline}", baseline_score, baseline_rate)
+
+    if arguments.errors:
+        print_errors(score)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Patterns that announce a person name, in Dutch, French and English.
+
+Each pattern ends where the name starts; `names.NameFinder` reads the name.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CLOSING_WORDS = (
+    r"(?:met\s+)?(?:(?:vriendelijke|hartelijke|beste|warme|lieve|veel|vele|kind|best|warm|many)\s+)?"
+    r"(?:groet(?:en|jes|n|tjes|je)?|mvg|m\.v\.g\.?|vg|mvgr|grtz|greetz|gr|dank(?:\s?je|\s?u)?(?:\s+wel)?|"
+    r"(?:alvast\s+|nogmaals\s+|heel\s+erg\s+)?bedankt(?:\s+alvast)?|alvast\s+dank|merci(?:\s+beaucoup|\s+bien)?|"
+    r"thanks(?:\s+a\s+lot|\s+in\s+advance)?|thank\s+you|thx|tx|cheers|regards|wishes|cordialement|"
+    r"bien\s+(?:à|a)\s+(?:vous|toi)|(?:sincères\s+)?salutations(?:\s+distinguées)?|bisous|bises|"
+    r"hoogachtend|tot\s+(?:dinsdag|maandag|woensdag|donderdag|vrijdag|zaterdag|zondag|snel|later|straks|dan|ziens)|"
+    r"ciao|doei|daag|adios|x+|xx+)"
+)
+CLOSING_LINE = re.compile(rf"^[>\s]*{_CLOSING_WORDS}[\s,.!]*$", re.IGNORECASE)
+# "Groetjes, Bas" and "Groeten Tom" on one line.
+CLOSING_INLINE = re.compile(rf"^[>\s]*{_CLOSING_WORDS}(?:\s*[,.!:-]\s*|\s+)(?P<rest>\S.*)$", re.IGNORECASE)
+FOOTER_LINE = re.compile(
+    r"^\s*(?:verstuurd|verzonden|sent|envoyé|envoye|get outlook|download|--+|__+|==+|\[|>?\s*$)",
+    re.IGNORECASE,
+)
+GREETING = re.compile(
+    r"(?:^|\n)[>\s]*(?:beste|dag|hallo|hallo daar|hoi|hey|hi|hello|dear|lieve|liefste|bonjour|bonsoir|salut|"
+    r"cher|chère|goedemorgen|goedemiddag|goedenavond|goeiedag|goedendag|goeiemorgen|goeieavond|hé|yo)"
+    r"[ \t]+(?:(?:meneer|mevrouw|heer|dhr\.?|mevr\.?|mr\.?|mrs\.?|ms\.?|dokter|dr\.?|madame|monsieur)[ \t]+)?",
+    re.IGNORECASE,
+)
+SELF_INTRODUCTION = re.compile(
+    r"\b(?:mijn\s+naam\s+is|ik\s+heet|ik\s+ben|k\s+ben|ik\s+noem\s+mij|je\s+m'appelle|je\s+suis|mon\s+nom\s+est|"
+    r"moi\s+c'est|my\s+name\s+is|my\s+name's|i\s+am|i'm|this\s+is|hier\s+is|dit\s+is|"
+    r"(?:zijn|haar|mijn|his|her|my|son|sa)\s+(?:echte\s+|volledige\s+|real\s+|full\s+|vrai\s+)?"
+    r"(?:naam|name|nom|voornaam|achternaam)\s*(?:is|est|:|=)?|"
+    r"op\s+naam\s+van|ten\s+name\s+van|t\.n\.v\.?|au\s+nom\s+de|in\s+the\s+name\s+of|namens|ondertekend|signed)"
+    r"\s*[:,]?[ \t]*",
+    re.IGNORECASE,
+)
+LABEL = re.compile(
+    r"(?:^|\n)[>\s]*(?:naam|voornaam|voornamen|familienaam|achternaam|roepnaam|volledige naam|name|"
+    r"first\s+name|last\s+name|surname|full\s+name|nom|prénom|nom\s+de\s+famille|contactpersoon|contact|"
+    r"afzender|from|van|de|aan|to|cc|patiënt|patient|klant|client|cliënt|sender|expéditeur|"
+    r"ondertekening|handtekening)[ \t]*:[ \t]*",
+    re.IGNORECASE,
+)
+TITLE = re.compile(
+    r"(?<![\w.])(?i:dhr|mr|mevr|mw|dr|drs|prof|ir|ing|mrs|ms|mme|mlle)\.?[ \t]+(?=[A-ZÀ-Ý])"
+    r"|\b(?i:meneer|mijnheer|mevrouw|juffrouw|dokter|docteur|professor|inspecteur|hoofdinspecteur|"
+    r"commissaris|agent|agente|advocaat|advocate|meester|maître|madame|monsieur|mademoiselle|"
+    r"zuster|broeder|pater|sir|doctor|officer|detective|heer)[ \t]+(?=[A-ZÀ-Ý])",
+)
+# Titles at the start of a signature line, kept out of the name span.
+LINE_TITLE = re.compile(
+    r"[ \t>]*(?:(?:dhr|mr|mevr|mw|dr|drs|prof|ir|ing|ds|mrs|ms|mme|mlle)\.?|meneer|mevrouw|dokter)[ \t]+",
+    re.IGNORECASE,
+)
+# Working-name titles belong to the name: "Lady Vera", "Mistress Yara".
+WORKING_TITLE = re.compile(
+    r"\b(?:Lady|Mistress|Miss|Meesteres|Goddess|Godin|Princess|Prinses|Queen|Domina|Madam)[ \t]+(?=[A-ZÀ-Ý])"
+)
+NAMING_VERB = re.compile(
+    r"\b(?:noemt\s+zich|noemde\s+zich|heet|heette|genaamd|genoemd|alias|aka|a\.k\.a\.|called|named|"
+    r"goes\s+by|known\s+as|bekend\s+als|s'appelle|s'appelait|appelée|appelé|nommée|nommé|werknaam|"
+    r"artiestennaam|schuilnaam|(?:ken|kent|kende|kenden|know|knew|connais)\s+(?:haar|hem|her|him|la|le)\s+"
+    r"(?:alleen\s+|enkel\s+|only\s+|just\s+|seulement\s+)?(?:als|as|sous le nom de|comme))"
+    r"\s*[:\"'“‘«]?\s*",
+    re.IGNORECASE,
+)
+_PERSON_NOUNS = (
+    r"vriend|vriendin|man|vrouw|partner|echtgenoot|echtgenote|broer|zus|zuster|zoon|dochter|collega|baas|"
+    r"buurman|buurvrouw|ex|lief|neef|nicht|schoonbroer|schoonzus|huisarts|pooier|souteneur|chauffeur|meisje|"
+    r"dame|jongen|escort|sekswerker|sekswerkster|hen|klant|friend|husband|wife|girlfriend|boyfriend|brother|"
+    r"sister|colleague|girl|boy|lady|woman|man|mari|femme|copine|copain|ami|amie|fille|frère|soeur|sœur|"
+    r"gérant|patron|patronne|uitbater|uitbaatster|madam|dokter|arts|advocaat|consulent|medewerker|medewerkster"
+)
+APPOSITION = re.compile(
+    rf"\b(?:(?:{_PERSON_NOUNS}),[ \t]+|(?:mijn|m'n|zijn|z'n|haar|my|his|her|mon|ma|son|sa)[ \t]+(?:{_PERSON_NOUNS})[ \t]+)",
+    re.IGNORECASE,
+)
+WROTE = re.compile(r"\b(?:schreef|wrote|a\s+écrit|écrit)[ \t]+", re.IGNORECASE)
+QUOTED_NAME = re.compile(r"[\"'“‘«„][ \t]?(?P<name>[A-ZÀ-Ý][\wÀ-ÿ'’-]{1,24})[ \t]?[\"'”’»]")
+QUOTE_CONTEXT = re.compile(
+    r"noem|heet|naam|name|called|als\b|as\b|alias|appel|nom\b|werknaam|bekend|known|zegt|zei", re.IGNORECASE
+)
+AGE_AFTER = re.compile(r"[A-ZÀ-Ý][\wÀ-ÿ'’-]+(?=[ \t]*\([ \t]*\d{2}[ \t]*(?:j|jaar|ans|y|yo|yrs)?\.?[ \t]*\))")
+EMAIL_DISPLAY_NAME = re.compile(
+    r"(?:^|\n|:|schreef|wrote|écrit|,)[ \t>]*[\"'“]?(?P<name>[^\n<>\"“”:@,]{1,60}?)[\"'”]?[ \t]*"
+    r"(?:<|\[mailto:|\()[^<>\s@]+@[^<>\s]+(?:>|\]|\))",
+    re.IGNORECASE,
+)

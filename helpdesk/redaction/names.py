@@ -1,0 +1,376 @@
+"""Person names: given names, surnames with particles, initials and working names.
+
+A name is found in two ways. Context rules (greetings, signatures, "mijn naam
+is", form labels, titles, mail headers, "die zich X noemt") say that a name
+follows, so any word that is not a common word is taken. Elsewhere a
+capitalised word must be a listed given name; the words after it that look
+like a surname are added. Names that are also ordinary words (Roos, Angel)
+need capitalisation inside a sentence or a context rule.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from helpdesk.redaction.entities import Entity
+from helpdesk.redaction.lexicon import Lexicon, lexicon
+from helpdesk.redaction.name_contexts import (
+    AGE_AFTER,
+    APPOSITION,
+    CLOSING_INLINE,
+    CLOSING_LINE,
+    EMAIL_DISPLAY_NAME,
+    FOOTER_LINE,
+    GREETING,
+    LABEL,
+    LINE_TITLE,
+    NAMING_VERB,
+    QUOTED_NAME,
+    QUOTE_CONTEXT,
+    SELF_INTRODUCTION,
+    TITLE,
+    WORKING_TITLE,
+    WROTE,
+)
+
+TOKEN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+PARTICLES = {
+    "van", "von", "de", "den", "der", "des", "du", "del", "della", "di", "da", "dos", "das", "le", "la",
+    "te", "ten", "ter", "t", "op", "in", "uit", "vanden", "vander", "vande", "el", "al", "ben", "bin",
+    "ibn", "abu", "mac", "het",
+}
+# Particles that may start a surname written alone: "meneer Van der Berg", "De Smet".
+LEADING_PARTICLES = {"van", "vanden", "vander", "vande", "de", "den", "der", "le", "la", "du", "d", "el", "ter", "ten", "te"}
+MAX_NAME_TOKENS = 5
+
+
+@dataclass(frozen=True)
+class Token:
+    start: int
+    end: int
+    text: str
+    fold: str
+
+
+class NameFinder:
+    """Finds person names in one text; create one per text."""
+
+    def __init__(self, text: str, words: Lexicon):
+        self.text = text
+        self.words = words
+        self.tokens = [Token(m.start(), m.end(), m.group(), m.group().casefold()) for m in TOKEN.finditer(text)]
+        self.starts = [token.start for token in self.tokens]
+        self.found: list[Entity] = []
+
+    # Word classes.
+
+    def _parts(self, token: Token) -> list[str]:
+        return [part for part in re.split(r"[-'’]", token.fold) if part]
+
+    def is_given(self, token: Token) -> bool:
+        if token.fold in self.words.given_names:
+            return True
+        parts = self._parts(token)
+        return len(parts) > 1 and all(part in self.words.given_names for part in parts)
+
+    def is_surname(self, token: Token) -> bool:
+        if token.fold in self.words.surnames:
+            return True
+        parts = self._parts(token)
+        return len(parts) > 1 and parts[-1] in self.words.surnames
+
+    def is_common(self, token: Token) -> bool:
+        if token.fold in self.words.common_words or token.fold in self.words.organisations:
+            return True
+        parts = self._parts(token)
+        if len(parts) > 1 and not self.is_given(token) and not self.is_surname(token):
+            return any(part in self.words.common_words or part in self.words.organisations for part in parts)
+        return False
+
+    def is_initial(self, index: int) -> bool:
+        token = self.tokens[index]
+        return len(token.text) == 1 and token.text.isupper() and self.text[token.end:token.end + 1] == "."
+
+    def is_capitalised(self, token: Token) -> bool:
+        return token.text[0].isupper() and not (len(token.text) > 3 and token.text.isupper())
+
+    def is_sentence_start(self, index: int) -> bool:
+        position = self.tokens[index].start - 1
+        while position >= 0 and self.text[position] in " \t\"'“‘«(*>-–":
+            position -= 1
+        return position < 0 or self.text[position] in ".!?:\n"
+
+    def name_word(self, index: int, allow_lower: bool) -> bool:
+        """Tell whether a token can be part of a name once a name has started."""
+        token = self.tokens[index]
+        if self.is_initial(index):
+            return True
+        if self.is_capitalised(token):
+            return self.is_given(token) or self.is_surname(token) or not self.is_common(token)
+        if allow_lower and token.text.islower():
+            return self.is_given(token) or self.is_surname(token) or (
+                not self.is_common(token) and len(token.text) >= 3
+            )
+        return False
+
+    # Parsing a name from a token on.
+
+    def _joined(self, left: int, right: int) -> bool:
+        gap = self.text[self.tokens[left].end:self.tokens[right].start]
+        if self.is_initial(left):
+            gap = gap[1:]  # the initial's full stop
+        return gap in (" ", "\t", "  ", "") or gap in (" '", "'", " ’")
+
+    def token_at(self, position: int) -> int | None:
+        """Return the index of the first token that starts at or after `position`."""
+        index = bisect.bisect_left(self.starts, position)
+        return index if index < len(self.tokens) else None
+
+    def parse(self, index: int, allow_lower: bool, first_checked: bool = False) -> tuple[int, int] | None:
+        """Read a name from token `index` on; return (end token index, end offset) or None."""
+        tokens = self.tokens
+        if not first_checked and not self._can_start(index, allow_lower):
+            return None
+        last = index
+        count = 1
+        position = index + 1
+        while position < len(tokens) and count < MAX_NAME_TOKENS and self._joined(position - 1, position):
+            token = tokens[position]
+            if token.fold in PARTICLES and not self.is_initial(position):
+                # A particle belongs to the name only when a surname follows it.
+                following = position + 1
+                while (
+                    following < len(tokens)
+                    and tokens[following].fold in PARTICLES
+                    and self._joined(following - 1, following)
+                ):
+                    following += 1
+                if (
+                    following < len(tokens)
+                    and following - position <= 3
+                    and self._joined(following - 1, following)
+                    and self._surname_after_particle(following, allow_lower)
+                ):
+                    last = following
+                    count += following - position + 1
+                    position = following + 1
+                    continue
+                break
+            if not self.name_word(position, allow_lower):
+                break
+            last = position
+            count += 1
+            position += 1
+
+        if self._all_initials(index, last):
+            return None  # a lone initial ("J.") is no name
+        end = tokens[last].end
+        if self.is_initial(last):
+            end += 1
+        return last, end
+
+    def _all_initials(self, first: int, last: int) -> bool:
+        return all(self.is_initial(position) for position in range(first, last + 1))
+
+    def _surname_after_particle(self, index: int, allow_lower: bool) -> bool:
+        # After "van der" a capitalised word is a surname even when it is also a word ("Berg").
+        token = self.tokens[index]
+        if self.is_capitalised(token):
+            return token.fold not in self.words.organisations
+        if allow_lower and token.text.islower():
+            return self.is_surname(token) or not self.is_common(token)
+        return False
+
+    def _can_start(self, index: int, allow_lower: bool) -> bool:
+        token = self.tokens[index]
+        if self.is_initial(index):
+            return True
+        if token.fold in LEADING_PARTICLES and self.is_capitalised(token):
+            following = index + 1
+            return following < len(self.tokens) and self._joined(index, following) and (
+                self._surname_after_particle(following, False)
+                or (self.tokens[following].fold in PARTICLES and following + 1 < len(self.tokens))
+            )
+        if self.is_capitalised(token):
+            return self.is_given(token) or not self.is_common(token)
+        if allow_lower and token.text.islower():
+            return self.is_given(token) or self.is_surname(token)
+        return False
+
+    def add(self, start: int, end: int) -> None:
+        self.found.append(Entity(start, end, "PERSON"))
+
+    def add_parsed(self, index: int, allow_lower: bool, start: int | None = None) -> tuple[int, int] | None:
+        parsed = self.parse(index, allow_lower)
+        if parsed:
+            self.add(self.tokens[index].start if start is None else start, parsed[1])
+        return parsed
+
+    # Rules.
+
+    def from_listed_given_names(self) -> None:
+        """Capitalised listed given names, with the surname words after them."""
+        for index, token in enumerate(self.tokens):
+            if not self.is_capitalised(token) or not self.is_given(token):
+                continue
+            if token.fold in self.words.context_only_names:
+                continue
+            if token.fold in self.words.ordinary_word_names and (
+                self.is_sentence_start(index) or not self._followed_by_surname(index)
+                and self._looks_like_ordinary_word(index)
+            ):
+                continue
+            if token.fold in self.words.organisations:
+                continue
+            self.add_parsed(index, allow_lower=False)
+
+    def _followed_by_surname(self, index: int) -> bool:
+        following = index + 1
+        return (
+            following < len(self.tokens)
+            and self._joined(index, following)
+            and self.is_capitalised(self.tokens[following])
+            and (self.is_surname(self.tokens[following]) or not self.is_common(self.tokens[following]))
+        )
+
+    def _looks_like_ordinary_word(self, index: int) -> bool:
+        # Inside a sentence a capitalised "Roos" or "Angel" is a name; in a title-cased
+        # line ("Rose Garden Massage") it is not.
+        line_start = self.text.rfind("\n", 0, self.tokens[index].start) + 1
+        line_end = self.text.find("\n", self.tokens[index].end)
+        line = self.text[line_start:line_end if line_end >= 0 else len(self.text)]
+        words = TOKEN.findall(line)
+        capitalised = sum(1 for word in words if word[0].isupper())
+        return len(words) >= 4 and capitalised / len(words) > 0.6
+
+    def from_initials(self) -> None:
+        """Initials followed by a surname: "B. Janssens", "J.P. De Vos"."""
+        for index in range(len(self.tokens)):
+            if not self.is_initial(index):
+                continue
+            if index > 0 and self.is_initial(index - 1) and self._joined(index - 1, index):
+                continue  # not the first initial of a run
+            parsed = self.parse(index, allow_lower=False)
+            if parsed and not self._all_initials(index, parsed[0]):
+                self.add(self.tokens[index].start, parsed[1])
+
+    def after_pattern(self, pattern: re.Pattern[str], allow_lower: bool, keep_prefix: bool = False) -> None:
+        """Parse a name right after each match of a context pattern."""
+        for match in pattern.finditer(self.text):
+            index = self.token_at(match.end())
+            if index is None or self.tokens[index].start - match.end() > 2:
+                continue
+            start = match.start() if keep_prefix else None
+            self.add_parsed(index, allow_lower, start)
+
+    def quoted_names(self) -> None:
+        """A single quoted capitalised word that is a given name or is named by a nearby verb."""
+        for match in QUOTED_NAME.finditer(self.text):
+            index = self.token_at(match.start("name"))
+            if index is None:
+                continue
+            token = self.tokens[index]
+            window = self.text[max(0, match.start() - 40):match.end() + 25]
+            if self.is_given(token) or (not self.is_common(token) and QUOTE_CONTEXT.search(window)):
+                parsed = self.parse(index, allow_lower=False, first_checked=True)
+                if parsed and parsed[1] <= match.end("name"):
+                    self.add(token.start, parsed[1])
+
+    def before_age(self) -> None:
+        """Advert style: a capitalised working name followed by an age, "Lola (19)"."""
+        for match in AGE_AFTER.finditer(self.text):
+            index = self.token_at(match.start())
+            if index is not None and self.tokens[index].start == match.start():
+                token = self.tokens[index]
+                if self.is_given(token) or not self.is_common(token):
+                    self.add(token.start, token.end)
+
+    def email_display_names(self) -> None:
+        """The display name before an address in angle brackets: "Tom Wouters <tom@…>"."""
+        for match in EMAIL_DISPLAY_NAME.finditer(self.text):
+            start, end = match.span("name")
+            index = self.token_at(start)
+            while index is not None and index < len(self.tokens) and self.tokens[index].end <= end:
+                parsed = self.parse(index, allow_lower=True)
+                if parsed and parsed[1] <= end:
+                    self.add(self.tokens[index].start, parsed[1])
+                    index = parsed[0] + 1
+                else:
+                    index += 1
+
+    def signatures(self) -> None:
+        """Names on the line after a closing formula, after it on the same line, or on the last line."""
+        lines = list(_lines(self.text))
+        for number, (start, end) in enumerate(lines):
+            line = self.text[start:end]
+            inline = CLOSING_INLINE.match(line)
+            if inline:
+                self._name_line(start + inline.start("rest"), end)
+                continue
+            if not CLOSING_LINE.match(line):
+                continue
+            for next_start, next_end in lines[number + 1:number + 3]:
+                next_line = self.text[next_start:next_end]
+                if not next_line.strip() or FOOTER_LINE.match(next_line):
+                    continue
+                self._name_line(next_start, next_end)
+                break
+
+        content = [(start, end) for start, end in lines if self.text[start:end].strip()]
+        while content and FOOTER_LINE.match(self.text[content[-1][0]:content[-1][1]]):
+            content.pop()
+        if content:
+            self._name_line(*content[-1])
+
+    def _name_line(self, start: int, end: int) -> None:
+        """Report the line as a name when a name fills it, apart from a title and punctuation."""
+        line = self.text[start:end]
+        title = LINE_TITLE.match(line)
+        if title:
+            start += title.end()
+        index = self.token_at(start)
+        if index is None or self.tokens[index].start >= end:
+            return
+        if self.text[start:self.tokens[index].start].strip(" \t>*-–\"'"):
+            return
+        parsed = self.parse(index, allow_lower=True)
+        if not parsed:
+            return
+        rest = self.text[parsed[1]:end]
+        if rest.strip(" \t.,!;:") and not re.fullmatch(r"\s*[,(–-].*", rest):
+            return
+        first = self.tokens[index]
+        if first.text.islower() and not self.is_given(first) and parsed[0] == index:
+            return  # a single unknown lower-case word is more often text than a name
+        self.add(first.start, parsed[1])
+
+    def run(self) -> list[Entity]:
+        self.from_listed_given_names()
+        self.from_initials()
+        self.after_pattern(GREETING, allow_lower=True)
+        self.after_pattern(SELF_INTRODUCTION, allow_lower=True)
+        self.after_pattern(LABEL, allow_lower=True)
+        self.after_pattern(TITLE, allow_lower=False)
+        self.after_pattern(WORKING_TITLE, allow_lower=False, keep_prefix=True)
+        self.after_pattern(NAMING_VERB, allow_lower=False)
+        self.after_pattern(APPOSITION, allow_lower=False)
+        self.after_pattern(WROTE, allow_lower=False)
+        self.quoted_names()
+        self.before_age()
+        self.email_display_names()
+        self.signatures()
+        return self.found
+
+
+def _lines(text: str):
+    start = 0
+    for line in text.split("\n"):
+        yield start, start + len(line)
+        start += len(line) + 1
+
+
+def find_names(text: str) -> list[Entity]:
+    """Find person names in `text`; spans may overlap and are merged by the caller."""
+    return NameFinder(text, lexicon()).run()
