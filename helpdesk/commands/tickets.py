@@ -1,1 +1,81 @@
-"""Placeholder module; its commands are added next."""
+"""`helpdesk tickets export --json`: tickets with redacted messages, never addresses."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from helpdesk import schema
+from helpdesk.cli import get_settings, main
+from helpdesk.db import session_scope
+from helpdesk.tickets.models import Message, Ticket
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _message_record(message: Message) -> dict:
+    return {
+        "id": message.id,
+        "direction": message.direction.value,
+        "subject": message.subject,
+        "body": message.body,
+        "new_text": message.new_text,
+        "language": message.language,
+        "automatic": message.is_automatic,
+        "automatic_reason": message.automatic_reason,
+        "delivery_state": message.delivery_state.value if message.delivery_state else None,
+        "received_at": _iso(message.received_at),
+        "attachments": [
+            {"filename": attachment.filename, "content_type": attachment.content_type, "size": attachment.size}
+            for attachment in message.attachments
+        ],
+    }
+
+
+def ticket_record(ticket: Ticket) -> dict:
+    """Return the export of one ticket: redacted text, states and suggestions only."""
+    return {
+        "id": ticket.id,
+        "status": ticket.status.value,
+        "subject": ticket.subject,
+        "language": ticket.language,
+        "theme": ticket.theme,
+        "urgent": ticket.urgent,
+        "urgent_reason": ticket.urgent_reason,
+        "quarantine_reason": ticket.quarantine_reason,
+        "created_at": _iso(ticket.created_at),
+        "last_message_at": _iso(ticket.last_message_at),
+        "suggested_slugs": [suggestion.slug for suggestion in ticket.suggestions],
+        "draft_slugs": list(ticket.draft_slugs or []),
+        "messages": [_message_record(message) for message in ticket.messages],
+    }
+
+
+@main.group("tickets")
+def tickets_group() -> None:
+    """Inspect and export tickets."""
+
+
+@tickets_group.command("export")
+@click.option("--json", "as_json", is_flag=True, required=True, help="Write the tickets as one JSON array to stdout.")
+def export_command(as_json: bool) -> None:
+    """Export every ticket with status, language, urgency, redacted messages and suggested articles."""
+    settings = get_settings()
+    schema.upgrade(settings)
+
+    with session_scope(settings) as session:
+        tickets = session.scalars(
+            select(Ticket)
+            .options(
+                selectinload(Ticket.messages).selectinload(Message.attachments),
+                selectinload(Ticket.suggestions),
+            )
+            .order_by(Ticket.id)
+        ).all()
+        records = [ticket_record(ticket) for ticket in tickets]
+    click.echo(json.dumps(records, ensure_ascii=False, indent=2))

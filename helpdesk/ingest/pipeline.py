@@ -16,12 +16,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from helpdesk.config import Settings
-from helpdesk.crypto import address_hash
+from helpdesk.crypto import address_hash, encrypt
 from helpdesk.db import utcnow
 from helpdesk.ingest.models import IngestRecord
 from helpdesk.ingest.outcomes import IngestOutcome, IngestStatus, Source
 from helpdesk.ingest.store import add_event, new_ticket, redacted, store_message
 from helpdesk.mail import ParsedMessage, parse_message
+from helpdesk.mail.parser import generated_message_id
 from helpdesk.plugins import get_registry
 from helpdesk.privacy.erasure import is_erased
 from helpdesk.tickets.models import DeliveryState, Direction, Message, Ticket, TicketStatus
@@ -78,6 +79,53 @@ def ingest_raw(session: Session, settings: Settings, raw: bytes, source: Source 
     if parsed.automatic is not None:
         return _ingest_automatic(session, settings, parsed, raw, raw_sha256, source, record)
     return _ingest_client_mail(session, settings, parsed, raw, raw_sha256, source, record)
+
+
+def quarantine_raw(session: Session, settings: Settings, raw: bytes, source: Source | None, reason: str) -> IngestOutcome:
+    """Store `raw` untouched on a new quarantined ticket, without parsing it.
+
+    The last resort when normal ingestion failed: staff see the reason and can
+    read the raw copy, and the mailbox moves on.
+    """
+    raw = bytes(raw)
+    raw_sha256 = hashlib.sha256(raw).hexdigest()
+    known = _known_duplicate(session, settings, raw_sha256, None)
+    if known is not None:
+        return known
+
+    message_id = generated_message_id(raw)
+    record = IngestRecord(
+        raw_sha256=raw_sha256, message_key=message_key(settings, message_id), status=IngestStatus.QUARANTINED.value
+    )
+    _set_source(record, source)
+    if not _claim(session, record):
+        return IngestOutcome(IngestStatus.DUPLICATE, reason="stored by another worker at the same time")
+
+    mailbox = source.mailbox if source else None
+    ticket = Ticket(status=TicketStatus.QUARANTINED, quarantine_reason=reason, mailbox=mailbox, last_message_at=utcnow())
+    message = Message(
+        ticket=ticket,
+        direction=Direction.INBOUND,
+        message_id=message_id,
+        raw_sha256=raw_sha256,
+        raw_encrypted=encrypt(settings, raw),
+        raw_size=len(raw),
+        parse_problem=reason,
+    )
+    if source is not None:
+        message.mailbox, message.folder, message.uidvalidity, message.uid = (
+            source.mailbox,
+            source.folder,
+            source.uidvalidity,
+            source.uid,
+        )
+    session.add_all([ticket, message])
+    session.flush()
+
+    add_event(session, ticket, "quarantined", message_id=message.id)
+    _finish(record, IngestStatus.QUARANTINED, ticket, message, reason)
+    logger.warning("mail quarantined unparsed", extra={"ticket_id": ticket.id, "message_row_id": message.id})
+    return IngestOutcome(IngestStatus.QUARANTINED, ticket.id, message.id, reason)
 
 
 # Identity checks

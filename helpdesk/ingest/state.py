@@ -1,0 +1,147 @@
+"""Poll state per mailbox and folder, and one-mail transactions that advance it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from helpdesk.config import Settings
+from helpdesk.db import session_scope, utcnow
+from helpdesk.ingest.models import MailboxState
+from helpdesk.ingest.outcomes import IngestOutcome, IngestStatus, Source
+from helpdesk.ingest.pipeline import ingest_raw, quarantine_raw
+
+logger = logging.getLogger(__name__)
+
+MAX_ERROR_LENGTH = 1000
+
+
+@dataclass
+class PollSummary:
+    mailbox: str
+    folder: str
+    fetched: int = 0
+    ingested: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    ignored: int = 0
+    ticket_ids: list[int] = field(default_factory=list)
+    uidvalidity_changed: bool = False
+    error: str | None = None
+
+    def count(self, outcome: IngestOutcome) -> None:
+        self.fetched += 1
+        if outcome.status == IngestStatus.INGESTED:
+            self.ingested += 1
+        elif outcome.status == IngestStatus.DUPLICATE:
+            self.duplicates += 1
+        elif outcome.status == IngestStatus.QUARANTINED:
+            self.quarantined += 1
+        else:
+            self.ignored += 1
+        if outcome.ticket_id is not None and outcome.ticket_id not in self.ticket_ids:
+            self.ticket_ids.append(outcome.ticket_id)
+
+    def as_dict(self) -> dict:
+        return {
+            "mailbox": self.mailbox,
+            "folder": self.folder,
+            "fetched": self.fetched,
+            "ingested": self.ingested,
+            "duplicates": self.duplicates,
+            "quarantined": self.quarantined,
+            "ignored": self.ignored,
+            "ticket_ids": self.ticket_ids,
+            "uidvalidity_changed": self.uidvalidity_changed,
+            "error": self.error,
+        }
+
+
+def mailbox_state(session: Session, mailbox: str, folder: str) -> MailboxState:
+    """Return the state row of a mailbox folder, creating it when missing."""
+    query = select(MailboxState).where(MailboxState.mailbox == mailbox, MailboxState.folder == folder)
+    state = session.scalars(query).first()
+    if state is not None:
+        return state
+    state = MailboxState(mailbox=mailbox, folder=folder, last_uid=0, consecutive_failures=0)
+    try:
+        with session.begin_nested():
+            session.add(state)
+    except IntegrityError:
+        # Another poller created it between the select and the insert.
+        state = session.scalars(query).one()
+    return state
+
+
+def read_state(settings: Settings, mailbox: str, folder: str) -> tuple[int | None, int]:
+    """Return the stored UIDVALIDITY and last UID of a mailbox folder."""
+    with session_scope(settings) as session:
+        state = mailbox_state(session, mailbox, folder)
+        return state.uidvalidity, state.last_uid
+
+
+def start_scan(settings: Settings, mailbox: str, folder: str, uidvalidity: int | None) -> tuple[int, bool]:
+    """Return the last processed UID, reset to 0 (and True) when UIDVALIDITY changed."""
+    with session_scope(settings) as session:
+        state = mailbox_state(session, mailbox, folder)
+        state.last_polled_at = utcnow()
+        changed = state.uidvalidity is not None and uidvalidity is not None and state.uidvalidity != uidvalidity
+        if changed:
+            logger.warning(
+                "UIDVALIDITY changed, scanning the folder again",
+                extra={"mailbox": mailbox, "folder": folder, "old": state.uidvalidity, "new": uidvalidity},
+            )
+            state.last_uid = 0
+        state.uidvalidity = uidvalidity
+        return state.last_uid, changed
+
+
+def ingest_one(settings: Settings, raw: bytes, source: Source) -> IngestOutcome:
+    """Ingest one mail and advance the folder's last UID in the same transaction.
+
+    When ingestion fails for a reason other than the mail's content (a bug, a
+    rejected value), the mail is quarantined with its raw copy in a second
+    transaction, so one bad mail never blocks the mailbox. Database outages
+    still raise: the next poll retries the mail.
+    """
+    try:
+        with session_scope(settings) as session:
+            outcome = ingest_raw(session, settings, raw, source)
+            _advance(session, source)
+        return outcome
+    except Exception as error:  # noqa: BLE001 - retried below as quarantine; raised again if that fails too
+        logger.exception("ingest failed, quarantining the mail", extra={"mailbox": source.mailbox, "uid": source.uid})
+        reason = f"ingest failed ({type(error).__name__})"
+
+    with session_scope(settings) as session:
+        outcome = quarantine_raw(session, settings, raw, source, reason)
+        _advance(session, source)
+    return outcome
+
+
+def _advance(session: Session, source: Source) -> None:
+    if source.mailbox is None or source.folder is None or source.uid is None:
+        return
+    state = mailbox_state(session, source.mailbox, source.folder)
+    state.last_uid = max(state.last_uid or 0, source.uid)
+
+
+def record_success(settings: Settings, mailbox: str, folder: str) -> None:
+    with session_scope(settings) as session:
+        state = mailbox_state(session, mailbox, folder)
+        state.last_success_at = utcnow()
+        state.last_error = None
+        state.consecutive_failures = 0
+
+
+def record_failure(settings: Settings, mailbox: str, folder: str, error: str) -> None:
+    """Store a poll failure for administrators; the text names the failure, never message content."""
+    with session_scope(settings) as session:
+        state = mailbox_state(session, mailbox, folder)
+        state.last_polled_at = utcnow()
+        state.last_error = error[:MAX_ERROR_LENGTH]
+        state.consecutive_failures = (state.consecutive_failures or 0) + 1

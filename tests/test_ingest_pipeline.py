@@ -1,0 +1,425 @@
+"""ingest_raw: threading, duplicates, loops, automatic mail, bounces, quarantine and privacy."""
+
+from __future__ import annotations
+
+import threading
+import time
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from helpdesk.crypto import address_hash, decrypt, decrypt_bytes
+from helpdesk.db import session_scope, utcnow
+from helpdesk.ingest.models import IngestRecord
+from helpdesk.ingest.outcomes import IngestStatus, Source
+from helpdesk.ingest.pipeline import ingest_raw
+from helpdesk.plugins import get_registry
+from helpdesk.tickets.models import DeliveryState, Direction, Message, Ticket, TicketEvent, TicketStatus
+
+FIXTURES = Path(__file__).parent / "fixtures" / "mail"
+CLIENT = "client.een@example.net"
+
+
+def make_mail(
+    body: str = "Hallo, hoe lang na een risico kan ik me laten testen?",
+    subject: str = "Vraag over een test",
+    sender: str = f"Client Een <{CLIENT}>",
+    message_id: str | None = "first-1@example.net",
+    in_reply_to: str | None = None,
+    references: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> bytes:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "vragen@helpdesk.test"
+    message["Subject"] = subject
+    message["Date"] = format_datetime(utcnow())
+    if message_id:
+        message["Message-ID"] = f"<{message_id}>"
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+    if references:
+        message["References"] = references
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(body)
+    return message.as_bytes()
+
+
+def ingest(settings, raw: bytes, source: Source | None = None):
+    with session_scope(settings) as session:
+        return ingest_raw(session, settings, raw, source)
+
+
+def add_outbound(settings, ticket_id: int, message_id: str = "out-1@helpdesk.test") -> int:
+    with session_scope(settings) as session:
+        message = Message(
+            ticket_id=ticket_id,
+            direction=Direction.OUTBOUND,
+            message_id=message_id,
+            subject="Re: Vraag over een test [#1]",
+            body="Je kan je gratis laten testen.",
+            delivery_state=DeliveryState.SENT,
+        )
+        session.add(message)
+        session.flush()
+        return message.id
+
+
+def set_status(settings, ticket_id: int, status: TicketStatus) -> None:
+    with session_scope(settings) as session:
+        session.get(Ticket, ticket_id).status = status
+
+
+def ticket_of(settings, ticket_id: int) -> Ticket:
+    with session_scope(settings) as session:
+        ticket = session.get(Ticket, ticket_id)
+        ticket.messages, ticket.events  # load before the session closes
+        for message in ticket.messages:
+            message.attachments
+        return ticket
+
+
+def count(settings, model) -> int:
+    with session_scope(settings) as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_new_mail_opens_ticket(settings):
+    outcome = ingest(settings, make_mail(body="Mijn nummer is 0470 12 34 56, bel me terug."))
+
+    assert outcome.status == IngestStatus.INGESTED
+    ticket = ticket_of(settings, outcome.ticket_id)
+    assert ticket.status == TicketStatus.NEW
+    assert ticket.subject == "Vraag over een test"
+    assert [message.id for message in ticket.messages] == [outcome.message_id]
+    message = ticket.messages[0]
+    assert message.direction == Direction.INBOUND
+    assert "0470" not in message.body
+    assert "[telefoonnummer]" in message.new_text
+    assert [event.kind for event in ticket.events] == ["created"]
+
+
+def test_sender_stored_encrypted_only(settings):
+    outcome = ingest(settings, make_mail(body=f"Mijn adres is {CLIENT}"))
+
+    ticket = ticket_of(settings, outcome.ticket_id)
+    assert decrypt(settings, ticket.sender_encrypted) == CLIENT
+    assert ticket.sender_hash == address_hash(settings, CLIENT)
+    message = ticket.messages[0]
+    for text in (ticket.subject, message.subject, message.body, message.new_text):
+        assert CLIENT not in text
+    assert "[e-mailadres]" in message.body
+
+
+def test_originals_kept_encrypted(settings):
+    raw = make_mail(body="Ik ben Jan, mijn nummer is 0470 12 34 56.")
+
+    outcome = ingest(settings, raw)
+
+    message = ticket_of(settings, outcome.ticket_id).messages[0]
+    assert decrypt_bytes(settings, message.raw_encrypted) == raw
+    assert "0470 12 34 56" in decrypt(settings, message.original_encrypted)
+    assert message.raw_size == len(raw)
+
+
+def test_originals_not_kept_when_disabled(settings):
+    settings = settings.with_overrides(keep_originals=False)
+
+    outcome = ingest(settings, make_mail())
+
+    message = ticket_of(settings, outcome.ticket_id).messages[0]
+    assert message.raw_encrypted is None
+    assert message.original_encrypted is None
+
+
+def test_same_raw_is_duplicate(settings):
+    raw = make_mail()
+
+    first = ingest(settings, raw)
+    second = ingest(settings, raw)
+
+    assert second.status == IngestStatus.DUPLICATE
+    assert second.ticket_id == first.ticket_id
+    assert count(settings, Message) == 1
+
+
+def test_same_message_id_is_duplicate(settings):
+    first = ingest(settings, make_mail(body="Eerste versie"))
+    second = ingest(settings, make_mail(body="Tweede kopie met andere bytes"))
+
+    assert second.status == IngestStatus.DUPLICATE
+    assert second.ticket_id == first.ticket_id
+    assert count(settings, Ticket) == 1
+
+
+def test_concurrent_ingest_stores_once(settings):
+    raw = make_mail()
+    outcomes = []
+
+    with session_scope(settings) as first_session:
+        outcomes.append(ingest_raw(first_session, settings, raw))
+        worker = threading.Thread(target=lambda: outcomes.append(ingest(settings, raw)))
+        worker.start()
+        # Give the second worker time to pass its checks and wait on the
+        # unique index; if it is slower, it sees the committed row instead.
+        time.sleep(0.5)
+    worker.join(timeout=60)
+
+    assert not worker.is_alive()
+    assert sorted(outcome.status.value for outcome in outcomes) == ["duplicate", "ingested"]
+    assert count(settings, Message) == 1
+    assert count(settings, IngestRecord) == 1
+
+
+def test_reply_threads_by_in_reply_to(settings):
+    first = ingest(settings, make_mail())
+    add_outbound(settings, first.ticket_id)
+
+    reply = ingest(settings, make_mail(subject="Re: iets anders", message_id="reply-1@example.net", in_reply_to="<out-1@helpdesk.test>"))
+
+    assert reply.ticket_id == first.ticket_id
+    assert [event.kind for event in ticket_of(settings, first.ticket_id).events] == ["created", "client_reply"]
+
+
+def test_reply_threads_by_references(settings):
+    first = ingest(settings, make_mail())
+
+    reply = ingest(
+        settings,
+        make_mail(
+            subject="Nog een vraag",
+            message_id="reply-2@example.net",
+            references="<unknown@example.net> <first-1@example.net>",
+        ),
+    )
+
+    assert reply.ticket_id == first.ticket_id
+
+
+def test_several_in_reply_to_ids(settings):
+    first = ingest(settings, make_mail())
+
+    reply = ingest(
+        settings,
+        make_mail(message_id="reply-3@example.net", in_reply_to="<unknown@example.net> <first-1@example.net>"),
+    )
+
+    assert reply.ticket_id == first.ticket_id
+
+
+def test_reply_threads_by_subject_reference(settings):
+    first = ingest(settings, make_mail())
+
+    reply = ingest(settings, make_mail(subject=f"Re: vraag [#{first.ticket_id}]", message_id="reply-4@example.net"))
+
+    assert reply.ticket_id == first.ticket_id
+
+
+def test_subject_reference_from_stranger_opens_new_ticket(settings):
+    first = ingest(settings, make_mail())
+
+    other = ingest(
+        settings,
+        make_mail(
+            subject=f"Re: vraag [#{first.ticket_id}]",
+            sender="Iemand <someone.else@example.org>",
+            message_id="stranger@example.org",
+        ),
+    )
+
+    assert other.status == IngestStatus.INGESTED
+    assert other.ticket_id != first.ticket_id
+
+
+@pytest.mark.parametrize("status", [TicketStatus.CLOSED, TicketStatus.WAITING])
+def test_client_reply_reopens(settings, status):
+    first = ingest(settings, make_mail())
+    set_status(settings, first.ticket_id, status)
+
+    ingest(settings, make_mail(message_id="reply-5@example.net", in_reply_to="<first-1@example.net>"))
+
+    ticket = ticket_of(settings, first.ticket_id)
+    assert ticket.status == TicketStatus.OPEN
+    assert "reopened" in [event.kind for event in ticket.events]
+
+
+def test_own_address_is_ignored(settings):
+    outcome = ingest(settings, make_mail(sender="Helpdesk <vragen@helpdesk.test>", message_id="loop@helpdesk.test"))
+
+    assert outcome.status == IngestStatus.IGNORED
+    assert outcome.reason == "own-address"
+    assert count(settings, Ticket) == 0
+
+
+def test_own_outbound_message_is_ignored(settings):
+    first = ingest(settings, make_mail())
+    add_outbound(settings, first.ticket_id)
+
+    outcome = ingest(settings, make_mail(sender="Relay <relay@example.org>", message_id="out-1@helpdesk.test"))
+
+    assert outcome.status == IngestStatus.IGNORED
+    assert outcome.reason == "own-message"
+    assert count(settings, Message) == 2
+
+
+def test_ignored_mail_is_duplicate_later(settings):
+    raw = make_mail(sender="vragen@helpdesk.test", message_id="loop-2@helpdesk.test")
+
+    ingest(settings, raw)
+    again = ingest(settings, raw)
+
+    assert again.status == IngestStatus.DUPLICATE
+
+
+def test_auto_reply_attached_without_reopening(settings):
+    first = ingest(settings, make_mail())
+    add_outbound(settings, first.ticket_id)
+    set_status(settings, first.ticket_id, TicketStatus.WAITING)
+
+    outcome = ingest(settings, (FIXTURES / "auto-submitted-out-of-office.eml").read_bytes())
+
+    assert outcome.status == IngestStatus.INGESTED
+    assert outcome.automatic
+    assert outcome.ticket_id == first.ticket_id
+    ticket = ticket_of(settings, first.ticket_id)
+    assert ticket.status == TicketStatus.WAITING
+    automatic = [message for message in ticket.messages if message.is_automatic]
+    assert [message.automatic_reason for message in automatic] == ["auto-submitted:auto-replied"]
+
+
+@pytest.mark.parametrize(
+    "name", ["out-of-office-subject-only-nl.eml", "out-of-office-subject-only-fr.eml", "mailing-list.eml"]
+)
+def test_automatic_mail_without_ticket_ignored(settings, name):
+    outcome = ingest(settings, (FIXTURES / name).read_bytes())
+
+    assert outcome.status == IngestStatus.IGNORED
+    assert outcome.automatic
+    assert count(settings, Ticket) == 0
+    assert count(settings, IngestRecord) == 1
+
+
+def test_bounce_marks_outbound_bounced(settings):
+    first = ingest(settings, make_mail())
+    outbound_id = add_outbound(settings, first.ticket_id)
+
+    outcome = ingest(settings, (FIXTURES / "bounce-dsn.eml").read_bytes())
+
+    assert outcome.ticket_id == first.ticket_id
+    assert outcome.automatic
+    with session_scope(settings) as session:
+        outbound = session.get(Message, outbound_id)
+        assert outbound.delivery_state == DeliveryState.BOUNCED
+        assert "5.1.1" in outbound.delivery_error
+        assert "User unknown" in outbound.delivery_error
+        kinds = session.scalars(select(TicketEvent.kind).where(TicketEvent.ticket_id == first.ticket_id)).all()
+    assert "reply_bounced" in kinds
+    assert ticket_of(settings, first.ticket_id).status == TicketStatus.NEW
+
+
+def test_bounce_of_unknown_message_ignored(settings):
+    outcome = ingest(settings, (FIXTURES / "bounce-dsn.eml").read_bytes())
+
+    assert outcome.status == IngestStatus.IGNORED
+    assert count(settings, Ticket) == 0
+
+
+def test_too_large_mail_quarantined(settings):
+    settings = settings.with_overrides(max_message_bytes=300, keep_originals=False)
+    raw = make_mail(body="x" * 2000)
+
+    outcome = ingest(settings, raw)
+
+    assert outcome.status == IngestStatus.QUARANTINED
+    ticket = ticket_of(settings, outcome.ticket_id)
+    assert ticket.status == TicketStatus.QUARANTINED
+    assert "over the limit" in ticket.quarantine_reason
+    assert ticket.subject == "Vraag over een test"
+    assert decrypt_bytes(settings, ticket.messages[0].raw_encrypted) == raw
+
+
+def test_unreadable_mail_quarantined(settings):
+    raw = (
+        b"From: a@example.net\r\nSubject: Geheim\r\nMessage-ID: <enc@example.net>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: application/pkcs7-mime; smime-type=enveloped-data\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHA6CAMIACAQA=\r\n"
+    )
+
+    outcome = ingest(settings, raw)
+
+    assert outcome.status == IngestStatus.QUARANTINED
+    assert outcome.reason == "the message is S/MIME-encrypted"
+    ticket = ticket_of(settings, outcome.ticket_id)
+    assert ticket.quarantine_reason == outcome.reason
+    assert decrypt_bytes(settings, ticket.messages[0].raw_encrypted) == raw
+
+
+def test_large_attachment_dropped_with_reason(settings):
+    settings = settings.with_overrides(max_attachment_bytes=10)
+    message = EmailMessage()
+    message["From"] = CLIENT
+    message["Subject"] = "Bijlagen"
+    message["Message-ID"] = "<attachments@example.net>"
+    message.set_content("Zie bijlagen")
+    message.add_attachment(b"small", maintype="application", subtype="octet-stream", filename="klein.bin")
+    message.add_attachment(b"x" * 100, maintype="application", subtype="octet-stream", filename="groot.bin")
+
+    outcome = ingest(settings, message.as_bytes())
+
+    attachments = ticket_of(settings, outcome.ticket_id).messages[0].attachments
+    assert [attachment.filename for attachment in attachments] == ["klein.bin", "groot.bin"]
+    assert decrypt_bytes(settings, attachments[0].data_encrypted) == b"small"
+    assert attachments[0].dropped_reason is None
+    assert attachments[1].data_encrypted is None
+    assert "100 bytes" in attachments[1].dropped_reason
+
+
+def test_source_recorded(settings):
+    source = Source(mailbox="imap://vragen@mail.example.org:993", folder="INBOX", uidvalidity=7, uid=42)
+
+    outcome = ingest(settings, make_mail(), source)
+
+    message = ticket_of(settings, outcome.ticket_id).messages[0]
+    assert (message.mailbox, message.folder, message.uidvalidity, message.uid) == (source.mailbox, "INBOX", 7, 42)
+    assert ticket_of(settings, outcome.ticket_id).mailbox == source.mailbox
+
+
+@pytest.fixture
+def recorded_steps():
+    registry = get_registry()
+    calls: list[tuple[int, int]] = []
+
+    def record(session, settings, ticket, message):
+        calls.append((ticket.id, message.id))
+
+    def fail(session, settings, ticket, message):
+        raise RuntimeError("broken step")
+
+    registry.ingest_steps.extend([fail, record])
+    try:
+        yield calls
+    finally:
+        registry.ingest_steps.remove(fail)
+        registry.ingest_steps.remove(record)
+
+
+def test_ingest_steps_run_for_client_mail(settings, recorded_steps):
+    outcome = ingest(settings, make_mail())
+
+    assert recorded_steps == [(outcome.ticket_id, outcome.message_id)]
+    kinds = [event.kind for event in ticket_of(settings, outcome.ticket_id).events]
+    assert "ingest_step_failed" in kinds
+
+
+def test_ingest_steps_skip_automatic_mail(settings, recorded_steps):
+    first = ingest(settings, make_mail())
+    add_outbound(settings, first.ticket_id)
+    recorded_steps.clear()
+
+    ingest(settings, (FIXTURES / "auto-submitted-out-of-office.eml").read_bytes())
+
+    assert recorded_steps == []
