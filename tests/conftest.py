@@ -99,4 +99,4 @@ def sqlite_settings(tmp_path) -> Settings:
 
 
 # Fixtures for real servers started by the tests themselves.
-pytest_plugins = ["tests.services.smtp", "tests.services.dovecot"]
+pytest_plugins = ["tests.services.smtp", "tests.services.dovecot", "tests.services.redis", "tests.services.worker"]

@@ -141,6 +141,7 @@ def copy_demo_messages(settings: Settings) -> int:
     if marker.exists():
         return 0
 
+    folder.parent.mkdir(parents=True, exist_ok=True)
     box = mailbox.Maildir(folder, create=True)
     paths = sorted(DEMO_MESSAGES_DIR.glob("*.eml"))
     for path in paths:
@@ -154,7 +155,7 @@ def copy_demo_messages(settings: Settings) -> int:
 
 def poll_once(settings: Settings) -> None:
     """Fetch mail from every mailbox now, under the same lock that the worker's poll takes."""
-    from helpdesk.ingest import poll_all
+    from helpdesk.ingest.polling import poll_all
     from workers.locks import exclusive
 
     with exclusive(settings, "poll-mailboxes") as acquired:

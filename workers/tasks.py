@@ -13,6 +13,7 @@ from celery import Task
 from sqlalchemy.exc import OperationalError
 
 from helpdesk.db import session_scope
+from helpdesk.ingest.polling import poll_all
 from helpdesk.outbound.services import deliver, due_message_ids
 from helpdesk.privacy.retention import apply_retention as apply_retention_service
 from workers.app import app, current_settings
@@ -35,8 +36,6 @@ BROKER_FILE_MAX_AGE_SECONDS = 7 * 24 * 3600
 @app.task(name="workers.tasks.poll_mailboxes", **DATABASE_RETRY)
 def poll_mailboxes() -> None:
     """Fetch new mail from every configured mailbox, then send what became due."""
-    from helpdesk.ingest import poll_all
-
     settings = current_settings()
     with exclusive(settings, "poll-mailboxes") as acquired:
         if not acquired:

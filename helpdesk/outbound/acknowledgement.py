@@ -50,7 +50,7 @@ def acknowledge_new_question(session: Session, settings: Settings, ticket: Ticke
         return None
 
     language = acknowledgement_language(settings, ticket)
-    articles = linked_articles(session, settings, ticket)
+    articles = linked_articles(session, settings, ticket, language)
     body = mail_templates().get_template(f"acknowledgement/{language}.txt.j2").render(
         reference=ticket.reference,
         answer_days=settings.autoreply_answer_days,
@@ -100,7 +100,7 @@ def acknowledgement_language(settings: Settings, ticket: Ticket) -> str:
     return "nl"
 
 
-def linked_articles(session: Session, settings: Settings, ticket: Ticket) -> list[LinkedArticle]:
+def linked_articles(session: Session, settings: Settings, ticket: Ticket, language: str) -> list[LinkedArticle]:
     """Return the confident FAQ suggestions of `ticket` with their public addresses, best first."""
     suggestions = session.scalars(
         select(Suggestion)
@@ -112,15 +112,15 @@ def linked_articles(session: Session, settings: Settings, ticket: Ticket) -> lis
         LinkedArticle(
             slug=suggestion.slug,
             title=suggestion.title or suggestion.slug,
-            url=article_url(settings, suggestion.slug),
+            url=article_url(settings, language, suggestion.slug),
         )
         for suggestion in suggestions
     ]
 
 
-def article_url(settings: Settings, slug: str) -> str:
-    # TODO: take the address from the public FAQ's routes once they exist.
-    return f"{settings.public_url}/faq/{slug}"
+def article_url(settings: Settings, language: str, slug: str) -> str:
+    """Return the public FAQ address of an article (the web app serves /faq/<language>/<slug>)."""
+    return f"{settings.public_url}/faq/{language}/{slug}"
 
 
 def _is_follow_up(session: Session, ticket: Ticket, message: Message) -> bool:

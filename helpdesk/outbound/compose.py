@@ -20,6 +20,9 @@ from helpdesk.tickets.models import Direction, Message, Ticket
 # ("Antw"), German ("AW") and Scandinavian ("SV") ones, repeated or not.
 _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|antw|aw|sv)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
+# helpdesk.mail.parser.generated_message_id stands in for a missing Message-ID
+# with an id on this domain. No mail program knows such an id, so replies leave it out.
+GENERATED_ID_SUFFIX = "@generated.invalid"
 
 # A long thread keeps its first id and the newest ones, so that the header
 # stays a reasonable size while mail programs can still find the thread.
@@ -87,10 +90,14 @@ def threading_ids(session: Session, ticket: Ticket) -> tuple[str | None, list[st
         return None, []
 
     references = [*message_ids(parent.references), parent.message_id]
+    references = [reference for reference in references if not reference.endswith(GENERATED_ID_SUFFIX)]
+    if not references:
+        return None, []
     references = list(dict.fromkeys(references))
     if len(references) > MAX_REFERENCES:
         references = references[:1] + references[-(MAX_REFERENCES - 1):]
-    return parent.message_id, references
+    in_reply_to = parent.message_id if parent.message_id in references else None
+    return in_reply_to, references
 
 
 def recipient_address(raw: str) -> str | None:
@@ -125,11 +132,12 @@ def build_email(settings: Settings, message: Message, recipient: str) -> EmailMe
         email["X-Auto-Response-Suppress"] = "All"
     else:
         email["Auto-Submitted"] = "no"
-    if message.language:
-        email["Content-Language"] = message.language
-
     body = message.body.replace("\r\n", "\n")
     if not body.endswith("\n"):
         body += "\n"
     email.set_content(body, charset="utf-8", cte="quoted-printable")
+
+    # After set_content, which removes every Content-* header set before it.
+    if message.language:
+        email["Content-Language"] = message.language
     return email

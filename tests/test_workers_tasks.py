@@ -1,0 +1,109 @@
+"""Tasks run by a real Celery worker process on a real broker (Redis or the file system)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import mailbox
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from helpdesk.db import session_scope, utcnow
+from helpdesk.plugins import get_registry
+from helpdesk.tickets.models import DeliveryState, Message, Ticket
+from tests.services.worker import wait_until
+from tests.test_outbound_services import CLIENT, queue_one_reply
+from workers.dispatch import send_task
+from workers.locks import exclusive
+
+pytestmark = pytest.mark.slow
+
+TASK_TIMEOUT_SECONDS = 60
+
+
+def delivery_state(settings, message_id) -> DeliveryState:
+    with session_scope(settings) as session:
+        return session.get(Message, message_id).delivery_state
+
+
+def ticket_count(settings) -> int:
+    with session_scope(settings) as session:
+        return session.scalar(select(func.count(Ticket.id)))
+
+
+@pytest.mark.redis
+def test_send_reply_on_redis(settings, redis_url, smtp_server, celery_worker):
+    settings = settings.with_overrides(broker_url=redis_url, smtp_url=smtp_server.url)
+    celery_worker(settings)
+    _ticket_id, message_id = queue_one_reply(settings)
+
+    get_registry().task_dispatchers["send_reply"](message_id, settings=settings)
+
+    received = smtp_server.wait_for(1, timeout=TASK_TIMEOUT_SECONDS)
+    assert received[0].envelope_to == [CLIENT]
+    wait_until(lambda: delivery_state(settings, message_id) == DeliveryState.SENT, TASK_TIMEOUT_SECONDS, "state sent")
+
+
+@pytest.mark.redis
+def test_sweep_resends_due_failure(settings, redis_url, smtp_server, celery_worker):
+    settings = settings.with_overrides(broker_url=redis_url, smtp_url=smtp_server.url)
+    _ticket_id, message_id = queue_one_reply(settings)
+    with session_scope(settings) as session:
+        message = session.get(Message, message_id)
+        message.delivery_state = DeliveryState.FAILED
+        message.delivery_attempts = 1
+        message.delivery_error = "SMTP connection to 127.0.0.1:25 failed: Connection refused"
+        message.next_attempt_at = utcnow() - dt.timedelta(seconds=5)
+    celery_worker(settings)
+
+    send_task("workers.tasks.retry_failed_sends", [], settings)
+
+    assert len(smtp_server.wait_for(1, timeout=TASK_TIMEOUT_SECONDS)) == 1
+    wait_until(lambda: delivery_state(settings, message_id) == DeliveryState.SENT, TASK_TIMEOUT_SECONDS, "state sent")
+
+
+@pytest.mark.redis
+def test_poll_skipped_while_locked(settings, redis_url, celery_worker):
+    settings = settings.with_overrides(broker_url=redis_url)
+    worker = celery_worker(settings)
+
+    with exclusive(settings, "poll-mailboxes") as acquired:
+        assert acquired is True
+        send_task("workers.tasks.poll_mailboxes", [], settings)
+        wait_until(lambda: "poll skipped" in worker.log(), TASK_TIMEOUT_SECONDS, "the skipped poll in the worker log")
+
+    assert "poll started" not in worker.log()
+
+
+def test_send_reply_on_file_broker(settings, smtp_server, celery_worker):
+    settings = settings.with_overrides(smtp_url=smtp_server.url)
+    assert settings.broker_url.startswith("filesystem://")
+    celery_worker(settings)
+    _ticket_id, message_id = queue_one_reply(settings)
+
+    send_task("workers.tasks.send_reply", [message_id], settings)
+
+    assert len(smtp_server.wait_for(1, timeout=TASK_TIMEOUT_SECONDS)) == 1
+    wait_until(lambda: delivery_state(settings, message_id) == DeliveryState.SENT, TASK_TIMEOUT_SECONDS, "state sent")
+
+
+def test_beat_polls_maildir(settings, celery_worker):
+    settings = settings.with_overrides(poll_interval_seconds=1.0)
+    folder = Path(settings.mailbox_urls[0].removeprefix("maildir:"))
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    box = mailbox.Maildir(folder, create=True)
+    box.add(
+        b"From: Klant <klant@example.org>\r\n"
+        b"To: vragen@helpdesk.test\r\n"
+        b"Subject: Vraag over testen\r\n"
+        b"Message-ID: <beat-test-1@example.org>\r\n"
+        b"Date: Fri, 04 Dec 2026 10:00:00 +0000\r\n"
+        b"\r\n"
+        b"Waar kan ik anoniem testen?\r\n"
+    )
+    box.close()
+
+    celery_worker(settings, "--beat")
+
+    wait_until(lambda: ticket_count(settings) == 1, TASK_TIMEOUT_SECONDS, "the ticket from the maildir")
