@@ -22,6 +22,6 @@ def publisher(settings: Settings) -> Celery:
         return app
 
 
-def send_task(name: str, args: list, settings: Settings | None = None) -> None:
-    """Publish the task `name` with `args` to the broker of `settings` (default: the environment's)."""
-    publisher(settings or load_settings()).send_task(name, args=args)
+def send_task(name: str, args: list, settings: Settings | None = None) -> str:
+    """Publish the task `name` with `args` to the broker of `settings` (default: the environment's); return the task id."""
+    return publisher(settings or load_settings()).send_task(name, args=args).id
