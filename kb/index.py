@@ -72,8 +72,8 @@ class ArticleIndex:
             word for language in ("nl", "fr", "en") for word in compiled_thesaurus(language).single_words if len(word) == 3
         )
         document_analyzer = Analyzer(self.vocabulary, short_words=self.short_words)
-        frequencies = [self._weighted_frequencies(document_analyzer, article) for article in self.articles]
-        self.postings = self._impacts(frequencies)
+        field_frequencies = [self._field_frequencies(document_analyzer, article) for article in self.articles]
+        self.postings = self._impacts(field_frequencies)
 
         self.known_terms = set(self.postings)
         self.spelling = SpellingCorrector({word for word in self.vocabulary if not word.isdigit()})
@@ -98,54 +98,66 @@ class ArticleIndex:
         return frozenset(vocabulary)
 
     @staticmethod
-    def _weighted_frequencies(analyzer: Analyzer, article: ArticleRecord) -> dict[str, float]:
+    def _field_frequencies(analyzer: Analyzer, article: ArticleRecord) -> dict[str, dict[str, float]]:
         fields = {
             "title": article.title,
             # Separate keywords so that thesaurus phrases do not run across two of them.
             "keywords": " . ".join(article.keywords),
             "short_answer": article.short_answer,
-            "body": article.body,
+            "body": _MARKDOWN_LINK_TARGET.sub(" ", article.body),
         }
-        frequencies: dict[str, float] = defaultdict(float)
-        for name, text in fields.items():
-            for key, term in analyzer.analyze(text, article.language).items():
-                frequencies[key] += FIELD_WEIGHTS[name] * term.weight
-        return frequencies
+        return {
+            name: {key: term.weight for key, term in analyzer.analyze(text, article.language).items()}
+            for name, text in fields.items()
+        }
 
-    def _impacts(self, frequencies: list[dict[str, float]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Precompute each posting's BM25 contribution.
+    def _impacts(self, field_frequencies: list[dict[str, dict[str, float]]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Precompute each posting's score: the field-weighted sum of per-field BM25 term scores.
+
+        Scoring each field on its own (rather than adding field weights into one
+        term frequency) keeps a title or keyword match from being flattened by
+        BM25's saturation when the body mentions the same word.
 
         Words get their idf within the articles of the same language, concepts
         across all articles. Otherwise a French word found in most of the few
         French articles would look rare next to the many Dutch articles, and
         French questions would drift to whichever articles happen to be translated.
         """
-        count = len(frequencies)
-        lengths = np.array([sum(document.values()) for document in frequencies], dtype=float)
-        average_length = float(lengths.mean()) if count else 1.0
+        count = len(field_frequencies)
         languages = [article.language for article in self.articles]
         language_counts = {language: languages.count(language) for language in set(languages)}
+        lengths = {
+            name: np.array([sum(document[name].values()) for document in field_frequencies], dtype=float)
+            for name in FIELD_WEIGHTS
+        }
+        average_lengths = {name: max(float(values.mean()), 1e-9) if count else 1.0 for name, values in lengths.items()}
 
-        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for position, document in enumerate(frequencies):
-            for key, frequency in document.items():
-                postings[key].append((position, frequency))
+        postings: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+        document_frequency: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for position, document in enumerate(field_frequencies):
+            keys = set()
+            for name, frequencies in document.items():
+                norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[name][position] / average_lengths[name])
+                for key, tf in frequencies.items():
+                    postings[key][position] += FIELD_WEIGHTS[name] * tf * (BM25_K1 + 1) / (tf + norm)
+                    keys.add(key)
+            for key in keys:
+                document_frequency[key][languages[position]] += 1
 
         impacts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for key, entries in postings.items():
-            positions = np.array([position for position, _ in entries], dtype=np.int64)
-            tf = np.array([frequency for _, frequency in entries], dtype=float)
+            positions = np.array(list(entries), dtype=np.int64)
+            saturated = np.array(list(entries.values()), dtype=float)
             if key.startswith(CONCEPT_PREFIX):
-                idf = np.full(len(entries), _idf(count, len(entries)))
+                idf = np.full(len(entries), _idf(count, sum(document_frequency[key].values())))
             else:
-                per_language = defaultdict(int)
-                for position, _ in entries:
-                    per_language[languages[position]] += 1
                 idf = np.array(
-                    [_idf(language_counts[languages[position]], per_language[languages[position]]) for position, _ in entries]
+                    [
+                        _idf(language_counts[languages[position]], document_frequency[key][languages[position]])
+                        for position in entries
+                    ]
                 )
-            norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[positions] / average_length)
-            impacts[key] = (positions, idf * tf * (BM25_K1 + 1) / (tf + norm))
+            impacts[key] = (positions, idf * saturated)
         return impacts
 
     def analyze(self, text: str, language: str) -> dict[str, Term]:

@@ -9,6 +9,7 @@ forced suggestion.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from kb.index import ArticleIndex, SearchHit
@@ -18,12 +19,15 @@ from kb.urgency import Urgency, assess_urgency
 
 MAX_SUGGESTIONS = 5
 
-# Confidence thresholds on BM25 scores, calibrated on held-out development
-# questions (see bench/suggest_eval.py): the best article must score at least
-# MIN_SCORE and lead the runner-up by MIN_MARGIN (relative), or score HIGH_SCORE.
-MIN_SCORE = 11.0
+# Confidence thresholds, calibrated on development questions with
+# bench/suggest_eval.py. BM25 scores grow with the length of the question, so
+# the best score is divided by the square root of the number of query terms.
+# The best article is confident when that normalised score reaches
+# MIN_NORMALISED_SCORE and it leads the runner-up by MIN_MARGIN (relative),
+# or when its raw score reaches HIGH_SCORE.
+MIN_NORMALISED_SCORE = 6.0
 MIN_MARGIN = 0.10
-HIGH_SCORE = 15.0
+HIGH_SCORE = 25.0
 # Weight of words that occur only outside the question sentences.
 CONTEXT_WEIGHT = 0.6
 # A further article from the same question counts as confident when it scores
@@ -74,17 +78,24 @@ def split_questions(text: str) -> list[str]:
     return questions
 
 
-def is_confident(hits: list[SearchHit]) -> bool:
-    if not hits:
-        return False
-    best = hits[0].score
-    runner_up = hits[1].score if len(hits) > 1 else 0.0
-    if best >= HIGH_SCORE:
-        return True
-    return best >= MIN_SCORE and (best - runner_up) / best >= MIN_MARGIN
+@dataclass
+class Ranking:
+    hits: list[SearchHit]
+    term_count: int
+
+    @property
+    def confident(self) -> bool:
+        """Return whether the best hit fits well enough to suggest without doubt."""
+        if not self.hits or not self.term_count:
+            return False
+        best = self.hits[0].score
+        runner_up = self.hits[1].score if len(self.hits) > 1 else 0.0
+        if best >= HIGH_SCORE:
+            return True
+        return best / math.sqrt(self.term_count) >= MIN_NORMALISED_SCORE and (best - runner_up) / best >= MIN_MARGIN
 
 
-def _rank(index: ArticleIndex, text: str, language: str, limit: int, subject: str = "") -> list[SearchHit]:
+def _rank(index: ArticleIndex, text: str, language: str, limit: int, subject: str = "") -> Ranking:
     terms = index.analyze(f"{subject}\n\n{text}", language)
 
     # The question sentences say what the client wants to know; the story around
@@ -95,7 +106,7 @@ def _rank(index: ArticleIndex, text: str, language: str, limit: int, subject: st
         for key, term in terms.items():
             if key not in focus:
                 term.weight *= CONTEXT_WEIGHT
-    return index.search(terms, language, limit=limit)
+    return Ranking(index.search(terms, language, limit=limit), len(terms))
 
 
 def _title(index: ArticleIndex, hit: SearchHit, language: str) -> tuple[str, str]:
@@ -127,8 +138,8 @@ def suggest(
     language = language or detect_language(text if text.strip() else subject)
     urgency = assess_urgency(f"{subject}\n\n{text}")
 
-    whole = _rank(index, text, language, limit=max(limit, 10), subject=subject)
-    whole_confident = is_confident(whole)
+    ranking = _rank(index, text, language, limit=max(limit, 10), subject=subject)
+    whole, whole_confident = ranking.hits, ranking.confident
     chosen: dict[str, Suggested] = {}
     if whole:
         chosen[whole[0].slug] = _suggested(index, whole[0], language, whole_confident)
@@ -137,9 +148,9 @@ def suggest(
     if len(questions) > 1:
         best_per_question = []
         for question in questions:
-            hits = _rank(index, question, language, limit=3)
-            if is_confident(hits):
-                best_per_question.append(hits[0])
+            question_ranking = _rank(index, question, language, limit=3)
+            if question_ranking.confident:
+                best_per_question.append(question_ranking.hits[0])
         for hit in sorted(best_per_question, key=lambda hit: -hit.score):
             if hit.slug not in chosen:
                 chosen[hit.slug] = _suggested(index, hit, language, True)

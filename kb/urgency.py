@@ -89,6 +89,7 @@ MINOR_SIGNS = _any(
     r"\b(?:jong|young|jeune) (?:uit|leek|uitzag|uitzien|looked|looking|looks|seemed)\b|\b(?:looked|seemed|looks) (?:very |really |so )?young\b",
     r"\b(?:14|15|16|17)[- ]?(?:jarige?|jaar oud|year[- ]old|ans)\b",
     r"\b(?:was|is|ben|zei|zegt|pas|nog maar|maar|said|says|only|avait) (?:14|15|16|17)\b",
+    r"\b(?:ze|zij|she|elle) (?:\w+ ){0,2}?(?:14|15|16|17) (?:was|is|ans)\b",
     r"\bschoolmeisje\w*|\bschoolgirl\b|\blyceenne\b|\bscholiere\b",
 )
 

@@ -1,0 +1,85 @@
+"""Urgency rules: a recent risk (PEP within 72 hours), a suspected minor, acute danger."""
+
+import pytest
+
+from kb.urgency import DANGER, MINOR, PEP_WINDOW, assess_urgency
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Gisteravond is het condoom gescheurd bij een escort. Wat moet ik doen?",
+        "Het condoom schoof eraf tijdens de seks. Moet ik me zorgen maken?",  # no date: assume it just happened
+        "Vannacht seks gehad zonder condoom in een privéhuis, ik ben bang voor hiv.",
+        "Zaterdag was ik bij een dame en het kapotje is gesprongen.",
+        "Le préservatif a craqué hier soir, que dois-je faire ?",
+        "The condom broke last night with an escort. Am I at risk?",
+        "I had unprotected sex two days ago. What now?",
+        "Ik heb me vanmorgen geprikt aan een naald in de hotelkamer.",
+        "Ik weet niet meer of we een condoom gebruikt hebben, het was gisteren.",
+    ],
+)
+def test_recent_risk_is_pep_window(text):
+    urgency = assess_urgency(text)
+    assert urgency.urgent
+    assert PEP_WINDOW in urgency.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wat moet ik doen als een condoom scheurt?",  # a "what if"
+        "Drie weken geleden is het condoom gescheurd. Wanneer moet ik me laten testen?",
+        "Hoe riskant is seks zonder condoom met een sekswerker?",
+        "Vorige maand had ik onbeschermde seks. Is een test nu betrouwbaar?",
+        "What should I do if a condom breaks?",
+        "Waar kan ik me anoniem laten testen?",
+    ],
+)
+def test_old_or_hypothetical_risk_is_not_urgent(text):
+    assert PEP_WINDOW not in assess_urgency(text).reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Het meisje in de bar leek me echt te jong, misschien 16.",
+        "Ze zei dat ze 17 was. Wat moet ik doen?",
+        "Ik denk dat de escort minderjarig was.",
+        "Elle avait l'air très jeune, moins de 18 ans je pense.",
+        "The girl looked very young, I think she was underage.",
+    ],
+)
+def test_suspected_minor(text):
+    assert MINOR in assess_urgency(text).reasons
+
+
+def test_general_question_about_minors_is_not_urgent():
+    assert not assess_urgency("Wat als ik vermoed dat een sekswerker minderjarig is?").urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ze wordt nu geslagen door haar pooier, ik hoor het door de muur.",
+        "Een vrouw zit opgesloten in het appartement naast het mijne.",
+        "Ik wil er een einde aan mijn leven maken.",
+        "She is in danger, he has a knife and threatened her.",
+        "Elle est enfermée dans l'appartement et elle a peur.",
+    ],
+)
+def test_acute_danger(text):
+    urgency = assess_urgency(text)
+    assert DANGER in urgency.reasons
+    assert urgency.reason == DANGER  # danger comes first
+
+
+def test_everyday_question_is_not_urgent():
+    urgency = assess_urgency("Hoeveel kost een soa-test bij de huisarts?")
+    assert not urgency.urgent
+    assert urgency.reason is None
+
+
+def test_several_reasons_keep_priority_order():
+    urgency = assess_urgency("Gisteren scheurde het condoom. Het meisje leek ook te jong.")
+    assert urgency.reasons == (PEP_WINDOW, MINOR)
