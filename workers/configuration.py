@@ -85,9 +85,15 @@ def _filesystem_options(folder: Path) -> dict:
 
 def create_app(settings: Settings) -> Celery:
     """Build a Celery application for `settings`; tasks are in workers.tasks."""
+    broker_url = settings.broker_url
+    if urlsplit(broker_url).scheme == "filesystem":
+        # The folders are in the transport options. kombu reads no path from
+        # the URL and warns when it has no host name.
+        broker_url = "filesystem://localhost/"
+
     app = Celery("helpdesk", include=["workers.tasks"])
     app.conf.update(
-        broker_url=settings.broker_url,
+        broker_url=broker_url,
         broker_transport_options=broker_options(settings),
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=REDIS_CONNECT_TIMEOUT_SECONDS,
