@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from helpdesk.redaction.context import lowercase
 from helpdesk.redaction.entities import Entity
 
 _SUFFIXES = (
@@ -17,10 +18,10 @@ _SUFFIXES = (
     "poort|ring|rei|dam|zijde|oord|boulevard|square|straße|strasse"
 )
 _WORD = r"[A-ZÀ-Ý][\wÀ-ÿ'’.-]*"
-# Capitalised words before the suffixed word: "Koningin Astridlaan", "Lange Nieuwstraat", "Grote Markt".
-_DUTCH_STREET = re.compile(
-    rf"(?<![\w-])(?P<street>(?:{_WORD}[ \t]+){{0,3}}[A-Za-zÀ-ÿ][\wÀ-ÿ'’-]*?(?i:{_SUFFIXES}))(?![\w-])",
-)
+# The suffix of a street name, found first because it is rare; the words before it are read afterwards.
+_SUFFIX_END = re.compile(rf"(?:{_SUFFIXES})(?![\w-])")
+# Up to three capitalised words before the suffixed word: "Koningin Astridlaan", "Grote Markt".
+_STREET_BEFORE_SUFFIX = re.compile(rf"(?:{_WORD}[ \t]+){{0,3}}[A-Za-zÀ-ÿ][\wÀ-ÿ'’-]*$")
 _FRENCH_STREET = re.compile(
     r"(?<![\w-])(?P<street>(?i:rue|avenue|av\.|boulevard|bd\.?|chaussée|chée|place|quai|chemin|allée|impasse|"
     r"clos|drève|rempart|galerie|passage|route|square|rond-point)[ \t]+"
@@ -110,13 +111,25 @@ def _is_suffix_street(text: str, start: int, end: int) -> bool:
 def find_addresses(text: str) -> list[Entity]:
     """Find street addresses with a number, and Dutch postcodes on their own."""
     found = []
-    for pattern in (_DUTCH_STREET, _FRENCH_STREET, _ENGLISH_STREET, _ADDRESS_CONTEXT):
+    for match in _SUFFIX_END.finditer(lowercase(text)):
+        end = match.end()
+        if not _NUMBER.match(text, end):
+            continue
+        line_start = text.rfind("\n", 0, end) + 1
+        street = _STREET_BEFORE_SUFFIX.search(text, max(line_start, end - 80), end)
+        if not street:
+            continue
+        start = _street_start(text, street.start(), end)
+        if start < end and _is_suffix_street(text, start, end):
+            entity = _extend_with_tail(text, start, end)
+            if entity:
+                found.append(entity)
+
+    for pattern in (_FRENCH_STREET, _ENGLISH_STREET, _ADDRESS_CONTEXT):
         for match in pattern.finditer(text):
             start = _street_start(text, match.start("street"), match.end("street"))
             end = match.end("street")
             if start >= end:
-                continue
-            if pattern is _DUTCH_STREET and not _is_suffix_street(text, start, end):
                 continue
             entity = _extend_with_tail(text, start, end)
             if entity:

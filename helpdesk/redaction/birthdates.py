@@ -1,5 +1,7 @@
 """Dates of birth: a date with at least day and month next to a birth marker.
 
+Patterns run on the lower-cased text (see `context.lowercase`).
+
 Other dates (the risk contact, a test, a mail header) are not identifying and stay.
 """
 
@@ -7,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from helpdesk.redaction.context import lowercase
 from helpdesk.redaction.entities import Entity
 
 _MONTHS = (
@@ -28,24 +31,27 @@ _MARKER = (
 )
 # Marker first: "geboren op 3 maart 1979", "°12.05.1987", "DOB: 1990-07-21", "né le 3/5/1999".
 MARKER_THEN_DATE = re.compile(
-    rf"(?:(?<![\w]){_MARKER}(?![\w])|°)[^\n\d]{{0,25}}?(?<![\d/.\-])(?P<date>{DATE})(?![\d/.\-]\d)",
-    re.IGNORECASE,
+    rf"(?:(?<![\w]){_MARKER}(?![\w])|°)[^\n\d]{{0,25}}?(?<![\d/.\-])(?P<date>{DATE})(?![\d/.\-]\d)"
 )
 # Date first: "op 3 maart 1979 geboren", "14/03/1991 (geboortedatum)".
 DATE_THEN_MARKER = re.compile(
-    rf"(?<![\d/.\-])(?P<date>{DATE})(?![\d/.\-]\d)[^\n\d]{{0,12}}?(?<![\w]){_MARKER}(?![\w])",
-    re.IGNORECASE,
+    rf"(?<![\d/.\-])(?P<date>{DATE})(?![\d/.\-]\d)[^\n\d]{{0,12}}?(?<![\w]){_MARKER}(?![\w])"
 )
-_MARKER_SPAN_BREAKS = re.compile(r"[.!?;]\s|\bom\b|\bsinds\b|\bgetest\b|\btest\b", re.IGNORECASE)
+_MARKER_SPAN_BREAKS = re.compile(r"[.!?;]\s|\bom\b|\bsinds\b|\bgetest\b|\btest\b")
+# A cheap first check: most mails hold no birth marker at all.
+_ANY_MARKER = re.compile(r"geb|°|geboorte|verjaardag|jarig|dob|d\.o\.b|birth|born|né|naissance|anniversaire")
 
 
 def find_birthdates(text: str) -> list[Entity]:
     """Find dates presented as a birth date."""
+    lowered = lowercase(text)
+    if not _ANY_MARKER.search(lowered):
+        return []
     found = []
     for pattern in (MARKER_THEN_DATE, DATE_THEN_MARKER):
-        for match in pattern.finditer(text):
+        for match in pattern.finditer(lowered):
             start, end = match.span("date")
-            between = text[match.start():start] if pattern is MARKER_THEN_DATE else text[end:match.end()]
+            between = lowered[match.start():start] if pattern is MARKER_THEN_DATE else lowered[end:match.end()]
             if _MARKER_SPAN_BREAKS.search(between):
                 continue
             found.append(Entity(start, end, "DATE_OF_BIRTH"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from helpdesk.redaction.context import keyword_pattern
+from helpdesk.redaction.context import keyword_pattern, lowercase
 from helpdesk.redaction.entities import Entity
 from helpdesk.redaction.lexicon import lexicon
 
@@ -55,20 +55,19 @@ PLATFORM_DOMAINS = {
 _HANDLE_AT = re.compile(r"(?<![\w@.+/-])@[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?")
 _HANDLE_REDDIT = re.compile(r"(?<![\w/])u/[A-Za-z0-9_-]{3,20}")
 _HANDLE_SKYPE = re.compile(r"(?<![\w])live:\.?(?:cid\.)?[A-Za-z0-9_.-]{3,40}")
+# Platform labels before a bare user name; short or ambiguous labels ("ig", "of") need a colon.
 _HANDLE_LABEL = re.compile(
-    r"(?<![\w@])(?:snap(?:chat)?|insta(?:gram)?|ig|telegram|tg|tiktok|twitter|kik|wickr|skype|signal|"
-    r"threema|discord|grindr|tinder|romeo|planetromeo|badoo|bumble|onlyfans|fansly|of|wechat|viber|"
-    r"line|reddit|nick(?:name)?|gebruikersnaam|username|user ?name|pseudo|pseudoniem|profiel(?:naam)?|"
-    r"profile(?: name)?|account)"
-    r"(?:\s*[-:=]\s*|\s+(?:is|heet|was|naam|name|handle|id|account|profiel|profile|:)\s*[:=]?\s*|\s+)"
+    r"(?<![\w@])(?:(?:snap(?:chat)?|insta(?:gram)?|telegram|tiktok|twitter|kik|wickr|skype|threema|discord|"
+    r"grindr|tinder|romeo|planetromeo|badoo|bumble|onlyfans|fansly|wechat|viber|reddit|nick(?:name)?|"
+    r"gebruikersnaam|username|user ?name|pseudo|pseudoniem|profielnaam|schuilnaam)"
+    r"(?:\s*[-:=]\s*|\s+(?:is|heet|was|naam|name|handle|id|account|profiel|profile)\s*[:=]?\s*|\s+)"
+    r"|(?:ig|of|tg|x|fb|signal|line|account|profiel|profile|id)\s*:\s*)"
     r"(?:(?:van|of|de|du)\s+(?:haar|hem|hun|her|him|lui|elle)\s+(?:is\s+)?)?"
-    r"[\"'“‘«]?(?P<handle>@?[A-Za-z0-9_][A-Za-z0-9_.-]{2,31})",
-    re.IGNORECASE,
+    r"[\"'“‘«]?(?P<handle>@?[a-z0-9_][a-z0-9_.-]{2,31})",
 )
 _HANDLE_QUOTED_NICK = re.compile(
     r"(?:nick|nickname|gebruikersnaam|username|pseudo|profiel|profile|account|schuilnaam|bijnaam)"
     r"\s+(?:heet|is|was|named|called|genaamd|met de naam)?\s*[\"'“‘«](?P<handle>[^\"'”’»\n]{3,32})[\"'”’»]",
-    re.IGNORECASE,
 )
 # A word with an underscore or mixed letters and digits inside quotes is almost always a user name.
 _HANDLE_SHAPE = re.compile(r"(?<![\w@./-])[A-Za-z][A-Za-z0-9.]*_[A-Za-z0-9_.]*[A-Za-z0-9](?![\w@-])")
@@ -144,8 +143,9 @@ def find_handles(text: str) -> list[Entity]:
                 end -= 1
             if end - match.start() >= 3:
                 found.append(Entity(match.start(), end, "HANDLE"))
+    lowered = lowercase(text)
     for pattern in (_HANDLE_LABEL, _HANDLE_QUOTED_NICK):
-        for match in pattern.finditer(text):
+        for match in pattern.finditer(lowered):
             start, end = match.span("handle")
             while end > start and text[end - 1] in "._-":
                 end -= 1

@@ -24,3 +24,23 @@ def after(text: str, end: int, width: int) -> str:
 def near(text: str, start: int, end: int, pattern: re.Pattern[str], width: int = 40) -> bool:
     """Tell whether `pattern` occurs within `width` characters before or after the span."""
     return bool(pattern.search(before(text, start, width)) or pattern.search(after(text, end, width)))
+
+
+def lowercase(text: str) -> str:
+    """Lower-case `text` without changing any offset.
+
+    Patterns run on this copy without re.IGNORECASE, which makes them several
+    times faster. The few characters whose lower case is longer ("İ") stay.
+    """
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(character.lower() if len(character.lower()) == 1 else character for character in text)
+
+
+def uppercase(text: str) -> str:
+    """Upper-case `text` without changing any offset ("ß" stays)."""
+    raised = text.upper()
+    if len(raised) == len(text):
+        return raised
+    return "".join(character.upper() if len(character.upper()) == 1 else character for character in text)

@@ -13,7 +13,7 @@ from stdnum import iban as stdnum_iban
 from stdnum.be import bis, nn
 from stdnum.nl import bsn
 
-from helpdesk.redaction.context import keyword_pattern, near
+from helpdesk.redaction.context import keyword_pattern, lowercase, near, uppercase
 from helpdesk.redaction.entities import Entity
 
 # IBAN lengths from the SWIFT IBAN registry for the countries seen in Belgian and Dutch mail.
@@ -25,7 +25,7 @@ IBAN_LENGTHS = {
     "SK": 24, "TN": 24, "TR": 26, "UA": 29, "XK": 20,
 }
 _IBAN_CANDIDATE = re.compile(
-    rf"(?<![A-Za-z0-9])(?P<country>(?i:{'|'.join(IBAN_LENGTHS)}))\s?\d{{2}}(?:[ .\-]?[A-Za-z0-9]){{8,31}}(?![A-Za-z0-9])"
+    rf"(?<![A-Z0-9])(?P<country>{'|'.join(IBAN_LENGTHS)})\s?\d{{2}}(?:[ .\-]?[A-Z0-9]){{8,31}}(?![A-Z0-9])"
 )
 _OLD_BELGIAN_ACCOUNT = re.compile(r"(?<![\d-])\d{3}[-. ]\d{7}[-. ]\d{2}(?![\d-])")
 _ACCOUNT_WORDS = keyword_pattern(
@@ -43,12 +43,13 @@ _NATIONAL_NUMBER_WORDS = keyword_pattern(
     "registre national", "national number", "national register", "id-nummer", "idnummer",
     "rijksregisternummer:", "n° national",
 )
+_ANY_DOCUMENT_WORD = re.compile(r"paspoort|passport|passeport|identit|id-kaart|idkaart|eid|e-id|kaartnummer|documentnummer|document number|rijbewijs|driving licen|permis|verblijf|titre de s")
 _BSN = re.compile(
     r"(?<![\d.\-/+])(?:\d{9}|\d{4}[ .]\d{2}[ .]\d{3}|\d{3}[ .]\d{3}[ .]\d{3}|\d{8})(?![\d])"
 )
 _BSN_WORDS = keyword_pattern("bsn", "burgerservicenummer", "sofinummer", "sofi-nummer", "sofinr", "sofi-nr", "sofi")
 _DOCUMENT_NUMBER = re.compile(
-    r"(?i:paspoort|paspoortnummer|passport|passeport|identiteitskaart|identiteitskaartnummer|id-kaart|"
+    r"(?<![\w-])(?i:paspoort|paspoortnummer|passport|passeport|identiteitskaart|identiteitskaartnummer|id-kaart|"
     r"idkaart|eid|e-id|kaartnummer|documentnummer|document number|rijbewijs|rijbewijsnummer|"
     r"driving licen[cs]e|permis de conduire|carte d'identité|verblijfskaart|verblijfsvergunning|"
     r"titre de séjour)"
@@ -70,8 +71,9 @@ def _iban_length_ok(country: str, compact: str) -> bool:
 
 def find_ibans(text: str) -> list[Entity]:
     """Find IBANs in any grouping and case, and old Belgian account numbers."""
+    raised = uppercase(text)
     found = []
-    for match in _IBAN_CANDIDATE.finditer(text):
+    for match in _IBAN_CANDIDATE.finditer(raised):
         country = match.group("country").upper()
         if country not in IBAN_LENGTHS:
             continue
@@ -130,6 +132,8 @@ def find_national_ids(text: str) -> list[Entity]:
         if in_context or (bsn.is_valid(digits) and len(match.group()) >= 9):
             found.append(Entity(match.start(), match.end(), "NATIONAL_ID"))
 
+    if not _ANY_DOCUMENT_WORD.search(lowercase(text)):
+        return found
     for match in _DOCUMENT_NUMBER.finditer(text):
         start, end = match.span("number")
         if sum(character.isalnum() for character in text[start:end]) >= 6:

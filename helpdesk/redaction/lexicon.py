@@ -30,6 +30,7 @@ class Lexicon:
     context_only_names: frozenset[str]
     common_words: frozenset[str]
     organisations: frozenset[str]
+    places: frozenset[str]
 
 
 def read_word_list(name: str) -> set[str]:
@@ -59,6 +60,9 @@ def lexicon() -> Lexicon:
     ordinary_word_names = read_word_list("names_ordinary_words.txt")
     context_only_names = read_word_list("names_needing_context.txt")
     organisations = read_word_list("organisations.txt")
+    places = read_word_list("places.txt")
+    # Multi-word places ("Bergen op Zoom") are looked up word by word.
+    places |= {part for place in places for part in place.split() if len(part) > 2}
 
     frequent: set[str] = set()
     for language, count in COMMON_WORD_COUNTS.items():
@@ -73,4 +77,5 @@ def lexicon() -> Lexicon:
         context_only_names=frozenset(context_only_names),
         common_words=frozenset(common_words),
         organisations=frozenset(organisations),
+        places=frozenset(places),
     )

@@ -1,6 +1,10 @@
 """Patterns that announce a person name, in Dutch, French and English.
 
 Each pattern ends where the name starts; `names.NameFinder` reads the name.
+Patterns without upper-case letters run on the lower-cased text (see
+`context.lowercase`), so they are compiled without re.IGNORECASE. Patterns
+with a `*_WORDS` set are tried only where a token from that set starts, which
+is much faster than scanning the whole text.
 """
 
 from __future__ import annotations
@@ -16,18 +20,16 @@ _CLOSING_WORDS = (
     r"hoogachtend|tot\s+(?:dinsdag|maandag|woensdag|donderdag|vrijdag|zaterdag|zondag|snel|later|straks|dan|ziens)|"
     r"ciao|doei|daag|adios|x+|xx+)"
 )
-CLOSING_LINE = re.compile(rf"^[>\s]*{_CLOSING_WORDS}[\s,.!]*$", re.IGNORECASE)
-# "Groetjes, Bas" and "Groeten Tom" on one line.
-CLOSING_INLINE = re.compile(rf"^[>\s]*{_CLOSING_WORDS}(?:\s*[,.!:-]\s*|\s+)(?P<rest>\S.*)$", re.IGNORECASE)
+CLOSING_LINE = re.compile(rf"^[>\s]*{_CLOSING_WORDS}[\s,.!]*$")
+# "Groetjes, Bas" and "Groeten Tom" on one line, also after the last sentence: "… hpv? mvg tom".
+CLOSING_INLINE = re.compile(rf"(?:^|[.!?]\s+)[>\s]*{_CLOSING_WORDS}(?:\s*[,.!:-]\s*|\s+)(?P<rest>\S.*)$")
 FOOTER_LINE = re.compile(
     r"^\s*(?:verstuurd|verzonden|sent|envoyé|envoye|get outlook|download|--+|__+|==+|\[|>?\s*$)",
-    re.IGNORECASE,
 )
 GREETING = re.compile(
     r"(?:^|\n)[>\s]*(?:beste|dag|hallo|hallo daar|hoi|hey|hi|hello|dear|lieve|liefste|bonjour|bonsoir|salut|"
     r"cher|chère|goedemorgen|goedemiddag|goedenavond|goeiedag|goedendag|goeiemorgen|goeieavond|hé|yo)"
     r"[ \t]+(?:(?:meneer|mevrouw|heer|dhr\.?|mevr\.?|mr\.?|mrs\.?|ms\.?|dokter|dr\.?|madame|monsieur)[ \t]+)?",
-    re.IGNORECASE,
 )
 SELF_INTRODUCTION = re.compile(
     r"\b(?:mijn\s+naam\s+is|ik\s+heet|ik\s+ben|k\s+ben|ik\s+noem\s+mij|je\s+m'appelle|je\s+suis|mon\s+nom\s+est|"
@@ -36,25 +38,31 @@ SELF_INTRODUCTION = re.compile(
     r"(?:naam|name|nom|voornaam|achternaam)\s*(?:is|est|:|=)?|"
     r"op\s+naam\s+van|ten\s+name\s+van|t\.n\.v\.?|au\s+nom\s+de|in\s+the\s+name\s+of|namens|ondertekend|signed)"
     r"\s*[:,]?[ \t]*",
-    re.IGNORECASE,
+)
+SELF_INTRODUCTION_WORDS = frozenset(
+    "mijn ik k je mon moi my i i'm this hier dit zijn haar his her son sa op ten t au in namens ondertekend signed".split()
 )
 LABEL = re.compile(
     r"(?:^|\n)[>\s]*(?:naam|voornaam|voornamen|familienaam|achternaam|roepnaam|volledige naam|name|"
     r"first\s+name|last\s+name|surname|full\s+name|nom|prénom|nom\s+de\s+famille|contactpersoon|contact|"
     r"afzender|from|van|de|aan|to|cc|patiënt|patient|klant|client|cliënt|sender|expéditeur|"
     r"ondertekening|handtekening)[ \t]*:[ \t]*",
-    re.IGNORECASE,
 )
+# The name after a title must be capitalised; NameFinder checks that on the original text.
 TITLE = re.compile(
-    r"(?<![\w.])(?i:dhr|mr|mevr|mw|dr|drs|prof|ir|ing|mrs|ms|mme|mlle)\.?[ \t]+(?=[A-ZÀ-Ý])"
-    r"|\b(?i:meneer|mijnheer|mevrouw|juffrouw|dokter|docteur|professor|inspecteur|hoofdinspecteur|"
+    r"(?<![\w.])(?:dhr|mr|mevr|mw|dr|drs|prof|ir|ing|mrs|ms|mme|mlle)\.?[ \t]+"
+    r"|\b(?:meneer|mijnheer|mevrouw|juffrouw|dokter|docteur|professor|inspecteur|hoofdinspecteur|"
     r"commissaris|agent|agente|advocaat|advocate|meester|maître|madame|monsieur|mademoiselle|"
-    r"zuster|broeder|pater|sir|doctor|officer|detective|heer)[ \t]+(?=[A-ZÀ-Ý])",
+    r"zuster|broeder|pater|sir|doctor|officer|detective|heer)[ \t]+",
+)
+TITLE_WORDS = frozenset(
+    "dhr mr mevr mw dr drs prof ir ing mrs ms mme mlle meneer mijnheer mevrouw juffrouw dokter docteur professor "
+    "inspecteur hoofdinspecteur commissaris agent agente advocaat advocate meester maître madame monsieur "
+    "mademoiselle zuster broeder pater sir doctor officer detective heer".split()
 )
 # Titles at the start of a signature line, kept out of the name span.
 LINE_TITLE = re.compile(
     r"[ \t>]*(?:(?:dhr|mr|mevr|mw|dr|drs|prof|ir|ing|ds|mrs|ms|mme|mlle)\.?|meneer|mevrouw|dokter)[ \t]+",
-    re.IGNORECASE,
 )
 # Working-name titles belong to the name: "Lady Vera", "Mistress Yara".
 WORKING_TITLE = re.compile(
@@ -66,7 +74,10 @@ NAMING_VERB = re.compile(
     r"artiestennaam|schuilnaam|(?:ken|kent|kende|kenden|know|knew|connais)\s+(?:haar|hem|her|him|la|le)\s+"
     r"(?:alleen\s+|enkel\s+|only\s+|just\s+|seulement\s+)?(?:als|as|sous le nom de|comme))"
     r"\s*[:\"'“‘«]?\s*",
-    re.IGNORECASE,
+)
+NAMING_VERB_WORDS = frozenset(
+    "noemt noemde heet heette genaamd genoemd alias aka a called named goes known bekend s'appelle s'appelait "
+    "appelée appelé nommée nommé werknaam artiestennaam schuilnaam ken kent kende kenden know knew connais".split()
 )
 _PERSON_NOUNS = (
     r"vriend|vriendin|man|vrouw|partner|echtgenoot|echtgenote|broer|zus|zuster|zoon|dochter|collega|baas|"
@@ -75,18 +86,17 @@ _PERSON_NOUNS = (
     r"sister|colleague|girl|boy|lady|woman|man|mari|femme|copine|copain|ami|amie|fille|frère|soeur|sœur|"
     r"gérant|patron|patronne|uitbater|uitbaatster|madam|dokter|arts|advocaat|consulent|medewerker|medewerkster"
 )
+_POSSESSIVES = "mijn|m'n|zijn|z'n|haar|my|his|her|mon|ma|son|sa"
 APPOSITION = re.compile(
-    rf"\b(?:(?:{_PERSON_NOUNS}),[ \t]+|(?:mijn|m'n|zijn|z'n|haar|my|his|her|mon|ma|son|sa)[ \t]+(?:{_PERSON_NOUNS})[ \t]+)",
-    re.IGNORECASE,
+    rf"\b(?:(?:{_PERSON_NOUNS}),[ \t]+|(?:{_POSSESSIVES})[ \t]+(?:{_PERSON_NOUNS})[ \t]+)",
 )
-WROTE = re.compile(r"\b(?:schreef|wrote|a\s+écrit|écrit)[ \t]+", re.IGNORECASE)
+APPOSITION_WORDS = frozenset(_PERSON_NOUNS.split("|") + _POSSESSIVES.split("|"))
+WROTE = re.compile(r"\b(?:schreef|wrote|a\s+écrit|écrit)[ \t]+")
+WROTE_WORDS = frozenset({"schreef", "wrote", "a", "écrit"})
 QUOTED_NAME = re.compile(r"[\"'“‘«„][ \t]?(?P<name>[A-ZÀ-Ý][\wÀ-ÿ'’-]{1,24})[ \t]?[\"'”’»]")
-QUOTE_CONTEXT = re.compile(
-    r"noem|heet|naam|name|called|als\b|as\b|alias|appel|nom\b|werknaam|bekend|known|zegt|zei", re.IGNORECASE
-)
+QUOTE_CONTEXT = re.compile(r"noem|heet|naam|name|called|als\b|as\b|alias|appel|nom\b|werknaam|bekend|known|zegt|zei")
 AGE_AFTER = re.compile(r"[A-ZÀ-Ý][\wÀ-ÿ'’-]+(?=[ \t]*\([ \t]*\d{2}[ \t]*(?:j|jaar|ans|y|yo|yrs)?\.?[ \t]*\))")
 EMAIL_DISPLAY_NAME = re.compile(
     r"(?:^|\n|:|schreef|wrote|écrit|,)[ \t>]*[\"'“]?(?P<name>[^\n<>\"“”:@,]{1,60}?)[\"'”]?[ \t]*"
-    r"(?:<|\[mailto:|\()[^<>\s@]+@[^<>\s]+(?:>|\]|\))",
-    re.IGNORECASE,
+    r"(?:<|\[mailto:|\()[^<>\s@]+@[^<>\s]+(?:>|\]|\))"
 )

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
+from helpdesk.redaction.context import lowercase
 from helpdesk.redaction.entities import Entity
 from helpdesk.redaction.lexicon import Lexicon, lexicon
 from helpdesk.redaction.name_contexts import (
     AGE_AFTER,
     APPOSITION,
+    APPOSITION_WORDS,
     CLOSING_INLINE,
     CLOSING_LINE,
     EMAIL_DISPLAY_NAME,
@@ -27,27 +29,38 @@ from helpdesk.redaction.name_contexts import (
     LABEL,
     LINE_TITLE,
     NAMING_VERB,
+    NAMING_VERB_WORDS,
     QUOTED_NAME,
     QUOTE_CONTEXT,
     SELF_INTRODUCTION,
+    SELF_INTRODUCTION_WORDS,
     TITLE,
+    TITLE_WORDS,
     WORKING_TITLE,
     WROTE,
+    WROTE_WORDS,
 )
 
 TOKEN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 PARTICLES = {
     "van", "von", "de", "den", "der", "des", "du", "del", "della", "di", "da", "dos", "das", "le", "la",
-    "te", "ten", "ter", "t", "op", "in", "uit", "vanden", "vander", "vande", "el", "al", "ben", "bin",
-    "ibn", "abu", "mac", "het",
+    "te", "ten", "ter", "t", "vanden", "vander", "vande", "el", "al", "ben", "bin", "ibn", "abu", "mac",
 }
 # Particles that may start a surname written alone: "meneer Van der Berg", "De Smet".
 LEADING_PARTICLES = {"van", "vanden", "vander", "vande", "de", "den", "der", "le", "la", "du", "d", "el", "ter", "ten", "te"}
 MAX_NAME_TOKENS = 5
+WORKING_TITLE_HINT = re.compile("Lady|Miss|Mistress|Meesteres|Godd|Godin|Prin|Queen|Domina|Madam")
+# Words after which a capitalised word is a place rather than a person: "in Brecht", "naar Melle".
+PLACE_PREPOSITIONS = {
+    "in", "uit", "te", "naar", "richting", "vanuit", "nabij", "rond", "omgeving", "regio", "bij", "from",
+    "to", "near", "around", "à", "en", "vers", "près", "centrum", "stad", "gemeente", "provincie", "via",
+}
+COMPANY_FORMS = {"bv", "bvba", "nv", "vzw", "cvba", "comm", "vof", "srl", "sprl", "sa", "asbl", "gmbh", "ltd", "inc", "llc", "bv's"}
+# Words after which a capitalised word is a street, district, organisation or product: "de Kempen", "het ITG".
+ARTICLES = {"de", "het", "den", "the", "la", "le", "les", "een", "a", "an", "un", "une", "des", "du"}
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     start: int
     end: int
     text: str
@@ -59,8 +72,12 @@ class NameFinder:
 
     def __init__(self, text: str, words: Lexicon):
         self.text = text
+        self.lowered = lowercase(text)
         self.words = words
-        self.tokens = [Token(m.start(), m.end(), m.group(), m.group().casefold()) for m in TOKEN.finditer(text)]
+        self.tokens = [
+            Token(start, start + len(word), word, word.casefold())
+            for start, word in ((match.start(), match.group()) for match in TOKEN.finditer(text))
+        ]
         self.starts = [token.start for token in self.tokens]
         self.found: list[Entity] = []
 
@@ -94,7 +111,14 @@ class NameFinder:
         return len(token.text) == 1 and token.text.isupper() and self.text[token.end:token.end + 1] == "."
 
     def is_capitalised(self, token: Token) -> bool:
-        return token.text[0].isupper() and not (len(token.text) > 3 and token.text.isupper())
+        # Words in capitals ("PEP", "UZ", "NIEUW") are abbreviations or shouting, not names.
+        return token.text[0].isupper() and (len(token.text) == 1 or not token.text.isupper())
+
+    def previous_word(self, index: int) -> str | None:
+        """Return the case-folded token before `index` when only spaces separate them."""
+        if index == 0 or not self._joined(index - 1, index):
+            return None
+        return self.tokens[index - 1].fold
 
     def is_sentence_start(self, index: int) -> bool:
         position = self.tokens[index].start - 1
@@ -224,6 +248,32 @@ class NameFinder:
                 continue
             if token.fold in self.words.organisations:
                 continue
+            if token.fold in self.words.places and self.previous_word(index) in PLACE_PREPOSITIONS:
+                continue
+            self.add_parsed(index, allow_lower=False)
+
+    def from_unknown_capitalised_words(self) -> None:
+        """A capitalised word inside a sentence that is no known word, place or organisation.
+
+        Dutch, French and English capitalise little else than names inside a
+        sentence, so such a word is taken for a name that the lists miss.
+        """
+        words = self.words
+        for index, token in enumerate(self.tokens):
+            if len(token.text) < 3 or not self.is_capitalised(token) or self.is_sentence_start(index):
+                continue
+            if self.is_common(token) or token.fold in words.places or self.is_given(token):
+                continue
+            previous = self.previous_word(index)
+            if previous in PLACE_PREPOSITIONS or previous in ARTICLES:
+                continue
+            if previous is not None and self._part_of_proper_noun(index - 1):
+                continue  # "Studiebureau Nethe", "Glazen Straatje": a company or street name
+            if index + 1 < len(self.tokens) and self.tokens[index + 1].fold in COMPANY_FORMS:
+                continue
+            following = self.text[token.end:token.end + 3]
+            if re.match(r"[ \t]?\d", following) or following.startswith(("-", ".", "@")):
+                continue  # a street or code before a number, a compound or a domain
             self.add_parsed(index, allow_lower=False)
 
     def _followed_by_surname(self, index: int) -> bool:
@@ -245,6 +295,16 @@ class NameFinder:
         capitalised = sum(1 for word in words if word[0].isupper())
         return len(words) >= 4 and capitalised / len(words) > 0.6
 
+    def _part_of_proper_noun(self, index: int) -> bool:
+        token = self.tokens[index]
+        return (
+            self.is_capitalised(token)
+            and not self.is_initial(index)
+            and not self.is_given(token)
+            and token.fold not in LEADING_PARTICLES
+            and not (self.is_sentence_start(index) and self.is_common(token))
+        )
+
     def from_initials(self) -> None:
         """Initials followed by a surname: "B. Janssens", "J.P. De Vos"."""
         for index in range(len(self.tokens)):
@@ -256,14 +316,32 @@ class NameFinder:
             if parsed and not self._all_initials(index, parsed[0]):
                 self.add(self.tokens[index].start, parsed[1])
 
-    def after_pattern(self, pattern: re.Pattern[str], allow_lower: bool, keep_prefix: bool = False) -> None:
-        """Parse a name right after each match of a context pattern."""
-        for match in pattern.finditer(self.text):
+    def after_pattern(self, pattern: re.Pattern[str], allow_lower: bool) -> None:
+        """Parse a name right after each match of a context pattern (run on the lower-cased text)."""
+        for match in pattern.finditer(self.lowered):
+            self._parse_after(match.end(), allow_lower)
+
+    def after_words(self, pattern: re.Pattern[str], first_words: frozenset[str], allow_lower: bool) -> None:
+        """Like after_pattern, trying the pattern only at tokens that can start it."""
+        for token in self.tokens:
+            if token.fold in first_words:
+                match = pattern.match(self.lowered, token.start)
+                if match:
+                    self._parse_after(match.end(), allow_lower)
+
+    def _parse_after(self, position: int, allow_lower: bool) -> None:
+        index = self.token_at(position)
+        if index is not None and self.tokens[index].start - position <= 2:
+            self.add_parsed(index, allow_lower)
+
+    def working_titles(self) -> None:
+        """Working names with their title, "Lady Vera": the title is part of the name."""
+        if not WORKING_TITLE_HINT.search(self.text):
+            return
+        for match in WORKING_TITLE.finditer(self.text):
             index = self.token_at(match.end())
-            if index is None or self.tokens[index].start - match.end() > 2:
-                continue
-            start = match.start() if keep_prefix else None
-            self.add_parsed(index, allow_lower, start)
+            if index is not None and self.tokens[index].start == match.end():
+                self.add_parsed(index, allow_lower=False, start=match.start())
 
     def quoted_names(self) -> None:
         """A single quoted capitalised word that is a given name or is named by a nearby verb."""
@@ -272,7 +350,7 @@ class NameFinder:
             if index is None:
                 continue
             token = self.tokens[index]
-            window = self.text[max(0, match.start() - 40):match.end() + 25]
+            window = self.lowered[max(0, match.start() - 40):match.end() + 25]
             if self.is_given(token) or (not self.is_common(token) and QUOTE_CONTEXT.search(window)):
                 parsed = self.parse(index, allow_lower=False, first_checked=True)
                 if parsed and parsed[1] <= match.end("name"):
@@ -289,7 +367,9 @@ class NameFinder:
 
     def email_display_names(self) -> None:
         """The display name before an address in angle brackets: "Tom Wouters <tom@…>"."""
-        for match in EMAIL_DISPLAY_NAME.finditer(self.text):
+        if "@" not in self.text:
+            return
+        for match in EMAIL_DISPLAY_NAME.finditer(self.lowered):
             start, end = match.span("name")
             index = self.token_at(start)
             while index is not None and index < len(self.tokens) and self.tokens[index].end <= end:
@@ -304,30 +384,29 @@ class NameFinder:
         """Names on the line after a closing formula, after it on the same line, or on the last line."""
         lines = list(_lines(self.text))
         for number, (start, end) in enumerate(lines):
-            line = self.text[start:end]
-            inline = CLOSING_INLINE.match(line)
+            line = self.lowered[start:end]
+            inline = CLOSING_INLINE.search(line)
             if inline:
                 self._name_line(start + inline.start("rest"), end)
                 continue
             if not CLOSING_LINE.match(line):
                 continue
             for next_start, next_end in lines[number + 1:number + 3]:
-                next_line = self.text[next_start:next_end]
+                next_line = self.lowered[next_start:next_end]
                 if not next_line.strip() or FOOTER_LINE.match(next_line):
                     continue
                 self._name_line(next_start, next_end)
                 break
 
-        content = [(start, end) for start, end in lines if self.text[start:end].strip()]
-        while content and FOOTER_LINE.match(self.text[content[-1][0]:content[-1][1]]):
+        content = [(start, end) for start, end in lines if self.lowered[start:end].strip()]
+        while content and FOOTER_LINE.match(self.lowered[content[-1][0]:content[-1][1]]):
             content.pop()
         if content:
             self._name_line(*content[-1])
 
     def _name_line(self, start: int, end: int) -> None:
         """Report the line as a name when a name fills it, apart from a title and punctuation."""
-        line = self.text[start:end]
-        title = LINE_TITLE.match(line)
+        title = LINE_TITLE.match(self.lowered[start:end])
         if title:
             start += title.end()
         index = self.token_at(start)
@@ -348,15 +427,16 @@ class NameFinder:
 
     def run(self) -> list[Entity]:
         self.from_listed_given_names()
+        self.from_unknown_capitalised_words()
         self.from_initials()
         self.after_pattern(GREETING, allow_lower=True)
-        self.after_pattern(SELF_INTRODUCTION, allow_lower=True)
         self.after_pattern(LABEL, allow_lower=True)
-        self.after_pattern(TITLE, allow_lower=False)
-        self.after_pattern(WORKING_TITLE, allow_lower=False, keep_prefix=True)
-        self.after_pattern(NAMING_VERB, allow_lower=False)
-        self.after_pattern(APPOSITION, allow_lower=False)
-        self.after_pattern(WROTE, allow_lower=False)
+        self.after_words(SELF_INTRODUCTION, SELF_INTRODUCTION_WORDS, allow_lower=True)
+        self.after_words(TITLE, TITLE_WORDS, allow_lower=False)
+        self.after_words(NAMING_VERB, NAMING_VERB_WORDS, allow_lower=False)
+        self.after_words(APPOSITION, APPOSITION_WORDS, allow_lower=False)
+        self.after_words(WROTE, WROTE_WORDS, allow_lower=False)
+        self.working_titles()
         self.quoted_names()
         self.before_age()
         self.email_display_names()
