@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 RETRY_BASE_SECONDS = 60
 RETRY_MAX_DELAY_SECONDS = 3600
-MAX_DELIVERY_ATTEMPTS = 12  # about seven hours of retries with the delays above
+MAX_DELIVERY_ATTEMPTS = 12  # about six hours of retries with the delays above
 CLAIM_SECONDS = 600  # far longer than one SMTP conversation with its timeouts
 MAX_ERROR_LENGTH = 2000
 
