@@ -379,7 +379,8 @@ def _content_id(part: Message) -> str | None:
     value = part.get("Content-ID")
     if not value:
         return None
-    return str(value).strip().strip("<>").strip()[:255] or None
+    text = str(value).encode("utf-8", errors="replace").decode("utf-8")
+    return text.strip().strip("<>").strip()[:255] or None
 
 
 def _filename(part: Message, fallback_charset: str | None) -> str | None:

@@ -11,7 +11,14 @@ from email.policy import compat32
 
 from helpdesk.mail.automatic import automatic_reason, looks_like_bounce
 from helpdesk.mail.body import BodyWalker, sender_of
-from helpdesk.mail.headers import header_text, message_ids, parse_addresses, parse_date, raw_header_values
+from helpdesk.mail.headers import (
+    decode_header_value,
+    header_text,
+    message_ids,
+    parse_addresses,
+    parse_date,
+    raw_header_values,
+)
 from helpdesk.mail.message import BounceInfo, ParsedMessage
 from helpdesk.mail.quotes import split_new_text
 
@@ -159,7 +166,7 @@ def _headers(message: Message, raw: bytes) -> ParsedMessage:
     charset = parsed_charset(message) if message.is_multipart() or message.get_payload() is not None else None
     problems: list[str] = []
 
-    ids = message_ids(header_text(message, "Message-ID"))
+    ids = [_clean(message_id) for message_id in message_ids(header_text(message, "Message-ID"))]
     generated = not ids
     if generated:
         problems.append("Message-ID missing or invalid; derived from the raw bytes")
@@ -176,8 +183,8 @@ def _headers(message: Message, raw: bytes) -> ParsedMessage:
     return ParsedMessage(
         message_id=ids[0] if ids else generated_message_id(raw),
         message_id_generated=generated,
-        in_reply_to=message_ids(" ".join(raw_header_values(message, "In-Reply-To"))),
-        references=message_ids(" ".join(raw_header_values(message, "References"))),
+        in_reply_to=_header_ids(message, "In-Reply-To"),
+        references=_header_ids(message, "References"),
         subject=subject,
         from_address=_clean(from_address),
         from_name=_clean(from_name),
@@ -191,6 +198,11 @@ def _headers(message: Message, raw: bytes) -> ParsedMessage:
         problems=problems,
         size=len(raw),
     )
+
+
+def _header_ids(message: Message, name: str) -> list[str]:
+    values = " ".join(decode_header_value(value) for value in raw_header_values(message, name))
+    return [_clean(message_id) for message_id in message_ids(values)]
 
 
 def _bounce_info(parsed: ParsedMessage, walker: BodyWalker) -> BounceInfo | None:

@@ -1,0 +1,154 @@
+"""The Maildir source, `helpdesk ingest`, `helpdesk poll --once` and `helpdesk tickets export`."""
+
+from __future__ import annotations
+
+import json
+from email.message import EmailMessage
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from helpdesk.cli import main
+from helpdesk.db import session_scope
+from helpdesk.ingest.polling import poll_mailbox
+from helpdesk.tickets.models import Ticket
+
+FIXTURES = Path(__file__).parent / "fixtures" / "mail"
+
+
+def client_mail(number: int) -> bytes:
+    message = EmailMessage()
+    message["From"] = f"Client {number} <client{number}@example.net>"
+    message["Subject"] = f"Vraag {number}"
+    message["Message-ID"] = f"<maildir-{number}@example.net>"
+    message.set_content("Waar kan ik me anoniem laten testen?")
+    return message.as_bytes()
+
+
+def deliver(maildir: Path, name: str, raw: bytes) -> None:
+    for folder in ("cur", "new", "tmp"):
+        (maildir / folder).mkdir(parents=True, exist_ok=True)
+    (maildir / "new" / name).write_bytes(raw)
+
+
+def ticket_count(settings) -> int:
+    with session_scope(settings) as session:
+        return session.scalar(select(func.count()).select_from(Ticket))
+
+
+def test_maildir_created_when_missing(sqlite_settings, tmp_path):
+    maildir = tmp_path / "mailbox"
+
+    summary = poll_mailbox(sqlite_settings, f"maildir:{maildir}")
+
+    assert summary.error is None
+    assert sorted(child.name for child in maildir.iterdir()) == ["cur", "new", "tmp"]
+
+
+def test_maildir_moves_processed_to_cur(sqlite_settings, tmp_path):
+    maildir = tmp_path / "mailbox"
+    deliver(maildir, "1.mail", client_mail(1))
+    deliver(maildir, "2.mail", client_mail(2))
+
+    summary = poll_mailbox(sqlite_settings, f"maildir:{maildir}")
+
+    assert summary.ingested == 2
+    assert list((maildir / "new").iterdir()) == []
+    assert sorted(path.name for path in (maildir / "cur").iterdir()) == ["1.mail:2,S", "2.mail:2,S"]
+    assert poll_mailbox(sqlite_settings, f"maildir:{maildir}").fetched == 0
+
+
+def test_maildir_leave_keeps_files(sqlite_settings, tmp_path):
+    settings = sqlite_settings.with_overrides(imap_after_processing="leave")
+    maildir = tmp_path / "mailbox"
+    deliver(maildir, "1.mail", client_mail(1))
+
+    first = poll_mailbox(settings, f"maildir:{maildir}")
+    second = poll_mailbox(settings, f"maildir:{maildir}")
+
+    assert first.ingested == 1
+    assert second.duplicates == 1
+    assert [path.name for path in (maildir / "new").iterdir()] == ["1.mail"]
+    assert ticket_count(settings) == 1
+
+
+def run_cli(settings, *arguments: str):
+    runner = CliRunner()
+    env = {
+        "HELPDESK_DATA_DIR": str(settings.data_dir),
+        "HELPDESK_DATABASE_URL": settings.database_url,
+        "HELPDESK_SECRET_KEY": settings.secret_key,
+        "HELPDESK_FROM_ADDRESS": settings.from_address,
+        "HELPDESK_MAILBOX_URL": ",".join(settings.mailbox_urls),
+    }
+    return runner.invoke(main, list(arguments), env=env, catch_exceptions=False)
+
+
+def test_ingest_command_summary(sqlite_settings):
+    paths = [
+        str(FIXTURES / "reply-dutch-quoted.eml"),
+        str(FIXTURES / "mailing-list.eml"),
+        str(FIXTURES / "reply-dutch-quoted.eml"),
+    ]
+
+    result = run_cli(sqlite_settings, "ingest", *paths)
+
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["ingested"] == 1
+    assert summary["duplicates"] == 1
+    assert summary["ignored"] == 1
+    assert summary["quarantined"] == 0
+    assert len(summary["ticket_ids"]) == 1
+
+
+def test_ingest_command_reads_maildir(sqlite_settings, tmp_path):
+    maildir = tmp_path / "import"
+    deliver(maildir, "1.mail", client_mail(1))
+    (maildir / "cur" / "2.mail:2,S").write_bytes(client_mail(2))
+
+    result = run_cli(sqlite_settings, "ingest", str(maildir))
+
+    assert json.loads(result.stdout)["ingested"] == 2
+
+
+def test_ingest_command_on_fresh_data_folder(tmp_path):
+    settings_dir = tmp_path / "fresh"
+    runner = CliRunner()
+    env = {"HELPDESK_DATA_DIR": str(settings_dir), "HELPDESK_DATABASE_URL": "", "HELPDESK_SECRET_KEY": "test"}
+
+    result = runner.invoke(main, ["ingest", str(FIXTURES / "html-only-tracking.eml")], env=env, catch_exceptions=False)
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["ingested"] == 1
+    assert (settings_dir / "helpdesk.sqlite3").exists()
+
+
+def test_poll_once_command(sqlite_settings, tmp_path):
+    maildir = tmp_path / "mailbox"
+    deliver(maildir, "1.mail", client_mail(1))
+    settings = sqlite_settings.with_overrides(mailbox_urls=(f"maildir:{maildir}",))
+
+    result = run_cli(settings, "poll", "--once")
+
+    assert result.exit_code == 0, result.output
+    [summary] = json.loads(result.stdout)
+    assert summary["ingested"] == 1
+    assert summary["error"] is None
+
+
+def test_tickets_export_has_no_addresses(sqlite_settings):
+    run_cli(sqlite_settings, "ingest", str(FIXTURES / "reply-dutch-quoted.eml"), str(FIXTURES / "encoded-words-rfc2047-rfc2231.eml"))
+
+    result = run_cli(sqlite_settings, "tickets", "export", "--json")
+
+    assert result.exit_code == 0, result.output
+    tickets = json.loads(result.stdout)
+    assert len(tickets) == 2
+    assert tickets[0]["status"] == "new"
+    assert tickets[0]["messages"][0]["new_text"] == "Bedankt, moet ik nuchter zijn voor de bloedafname?"
+    assert "suggested_slugs" in tickets[0]
+    assert "urgent" in tickets[0]
+    assert "language" in tickets[0]
+    assert "@" not in result.stdout.replace("[e-mailadres]", "")
