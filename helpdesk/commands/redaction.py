@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
@@ -45,7 +46,7 @@ def redact_command(as_json: bool, as_jsonl: bool) -> None:
     """
     if as_json and as_jsonl:
         raise click.UsageError("use --json or --jsonl, not both")
-    stdin = click.get_text_stream("stdin", encoding="utf-8")
+    stdin = sys.stdin
     if as_jsonl:
         _redact_lines(stdin)
         return

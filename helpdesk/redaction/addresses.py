@@ -47,7 +47,7 @@ _NUMBER_FIRST_FRENCH = re.compile(
 
 _NUMBER = re.compile(
     r"[ \t]*,?[ \t]*(?:(?:nummer|nr\.?|n°|no\.|huisnummer)[ \t]*)?"
-    r"(?P<number>\d{1,4})(?!\d|[.,:/]\d|[ \t]?(?:u\b|uur|h\b|min|keer|x\b|jaar|ans?\b|euro|eur\b|€|%|km|m\b|"
+    r"(?P<number>\d{1,4})(?!\d|[.,:]\d|/\d{1,2}/|[ \t]?(?:u\b|uur|h\b|min|keer|x\b|jaar|ans?\b|euro|eur\b|€|%|km|m\b|"
     r"dagen|weken|maanden|jaar|minuten|seconden|kg|cm|ml|mg|procent|personen|mensen|meisjes|vrouwen))"
     r"(?P<addition>(?:[ \t]?[A-Za-z](?![\w'’])|(?:[ \t]?[-/][ \t]?[A-Za-z0-9]{1,4}(?![\w]))"
     r"|[ \t]?(?:bus|bte|boîte|box|b\.?)[ \t]?\d{1,4}[A-Za-z]?(?![\w])|[ \t](?:hs|bis|ter|huis|[IVX]{1,3})(?![\w])"
