@@ -81,7 +81,7 @@ def load_message(settings, message_id) -> Message:
 
 
 class RejectingHandler:
-    """An aiosmtpd handler that answers every RCPT TO with a fixed reply."""
+    """An aiosmtpd handler that replies to every RCPT TO with a fixed reply."""
 
     def __init__(self, reply: str) -> None:
         self.reply = reply
@@ -205,7 +205,7 @@ def test_server_down_then_back(settings, smtp_server):
         assert deliver(session, back, message_id).state == "skipped"
     assert smtp_server.received == []
 
-    # Once the retry time has come and the server answers, the reply goes out.
+    # Once the retry time has come and a server accepts mail again, the reply goes out.
     with session_scope(settings) as session:
         session.get(Message, message_id).next_attempt_at = utcnow() - dt.timedelta(seconds=1)
     with session_scope(settings) as session:

@@ -1,9 +1,9 @@
 """The `helpdesk demo` command: a complete helpdesk on this machine with example mail.
 
 It prepares the database, the FAQ articles, a staff login and a Maildir
-mailbox with example questions, fetches that mail once, and then runs the web
-app (`helpdesk serve`) and a worker with beat (`helpdesk worker --beat`) as
-child processes until Ctrl-C or SIGTERM.
+mailbox with example questions, and fetches that mail once. Then it runs the
+web app (`helpdesk serve`) and a worker with beat (`helpdesk worker --beat`)
+as child processes until Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations

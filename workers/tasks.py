@@ -55,7 +55,7 @@ def send_reply(self: Task, message_id: int) -> str:
         outcome = deliver(session, settings, message_id)
 
     if outcome.retry_in is not None:
-        # One second after the due time, so that the claim in deliver sees it as due.
+        # One second after the due time, so that the claim in deliver finds it due.
         # The number of attempts is limited by deliver, not by Celery.
         raise self.retry(countdown=outcome.retry_in + 1, max_retries=None)
     return outcome.state

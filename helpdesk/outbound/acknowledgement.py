@@ -1,6 +1,6 @@
 """The automatic acknowledgement of a new question (HELPDESK_AUTOREPLY_ENABLED).
 
-It tells the client that the question arrived and when to expect an answer,
+It confirms that the question arrived, states when to expect an answer,
 lists the FAQ articles already suggested for the ticket, and carries the
 emergency facts (PEP within 72 hours, 112) when the ticket is urgent. It is
 written in the question's language when that is known, else in the default

@@ -20,8 +20,8 @@ from helpdesk.tickets.models import Direction, Message, Ticket
 # ("Antw"), German ("AW") and Scandinavian ("SV") ones, repeated or not.
 _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|antw|aw|sv)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
-# helpdesk.mail.parser.generated_message_id stands in for a missing Message-ID
-# with an id on this domain. No mail program knows such an id, so replies leave it out.
+# helpdesk.mail.parser.generated_message_id replaces a missing Message-ID with
+# an id on this domain. No mail program knows such an id, so replies leave it out.
 GENERATED_ID_SUFFIX = "@generated.invalid"
 
 # A long thread keeps its first id and the newest ones, so that the header
@@ -82,7 +82,7 @@ def latest_client_message(session: Session, ticket: Ticket) -> Message | None:
 def threading_ids(session: Session, ticket: Ticket) -> tuple[str | None, list[str]]:
     """Return In-Reply-To and References for a reply on `ticket`, as ids without brackets.
 
-    The reply answers the client's newest message, so that the client's mail
+    The reply refers to the client's newest message, so that the client's mail
     program shows it in the same conversation.
     """
     parent = latest_client_message(session, ticket)

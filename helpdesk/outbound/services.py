@@ -48,7 +48,7 @@ class ReplyError(ValueError):
 
 @dataclass(frozen=True)
 class DeliveryOutcome:
-    """What one call of `deliver` did.
+    """The result of one `deliver` call.
 
     `state` is "sent", "failed" or "skipped" (not due, already sent or claimed
     by another worker). `retry_in` is the number of seconds until the next

@@ -16,7 +16,6 @@ certificates unless `cafile` is given.
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import smtplib
 import ssl
@@ -29,8 +28,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from helpdesk.config import ConfigError, Settings
 from helpdesk.db import utcnow
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_SMTP_TIMEOUT_SECONDS = 30.0
 _SMTP_OPTIONS = {"starttls", "timeout", "cafile"}
@@ -193,19 +190,19 @@ def transport_for(settings: Settings) -> Transport:
             f"HELPDESK_SMTP_URL has the unknown scheme {parts.scheme!r}: "
             "use file:/folder, smtp://host:port or smtps://host:port."
         )
-    shown = f"{parts.scheme}://{parts.hostname or ''}"
+    display_url = f"{parts.scheme}://{parts.hostname or ''}"
     if not parts.hostname:
-        raise ConfigError(f"HELPDESK_SMTP_URL={shown} has no host name: use smtp://host:port.")
+        raise ConfigError(f"HELPDESK_SMTP_URL={display_url} has no host name: use smtp://host:port.")
     try:
         port = parts.port or (465 if parts.scheme == "smtps" else 25)
     except ValueError:
-        raise ConfigError(f"HELPDESK_SMTP_URL for {shown} has an invalid port: use a number such as 587.") from None
+        raise ConfigError(f"HELPDESK_SMTP_URL for {display_url} has an invalid port: use a number such as 587.") from None
 
     options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     unknown = sorted(set(options) - _SMTP_OPTIONS)
     if unknown:
         raise ConfigError(
-            f"HELPDESK_SMTP_URL for {shown} has unknown options {', '.join(unknown)}: "
+            f"HELPDESK_SMTP_URL for {display_url} has unknown options {', '.join(unknown)}: "
             f"use only {', '.join(sorted(_SMTP_OPTIONS))}."
         )
 
@@ -213,24 +210,24 @@ def transport_for(settings: Settings) -> Transport:
         host=parts.hostname,
         port=port,
         implicit_tls=parts.scheme == "smtps",
-        starttls=_option_flag(shown, options.get("starttls", "0")),
+        starttls=_option_flag(display_url, options.get("starttls", "0")),
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
-        timeout=_option_timeout(shown, options.get("timeout")),
+        timeout=_option_timeout(display_url, options.get("timeout")),
         cafile=options.get("cafile") or None,
         helo_name=helo_name,
     )
 
 
-def _option_flag(shown: str, raw: str) -> bool:
+def _option_flag(display_url: str, raw: str) -> bool:
     if raw.lower() in {"1", "true", "yes"}:
         return True
     if raw.lower() in {"0", "false", "no"}:
         return False
-    raise ConfigError(f"HELPDESK_SMTP_URL for {shown} has starttls={raw!r}: use starttls=1 or leave it out.")
+    raise ConfigError(f"HELPDESK_SMTP_URL for {display_url} has starttls={raw!r}: use starttls=1 or leave it out.")
 
 
-def _option_timeout(shown: str, raw: str | None) -> float:
+def _option_timeout(display_url: str, raw: str | None) -> float:
     if raw is None:
         return DEFAULT_SMTP_TIMEOUT_SECONDS
     try:
@@ -238,5 +235,5 @@ def _option_timeout(shown: str, raw: str | None) -> float:
     except ValueError:
         timeout = 0.0
     if timeout <= 0:
-        raise ConfigError(f"HELPDESK_SMTP_URL for {shown} has timeout={raw!r}: use a positive number of seconds.")
+        raise ConfigError(f"HELPDESK_SMTP_URL for {display_url} has timeout={raw!r}: use a positive number of seconds.")
     return timeout

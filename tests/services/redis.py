@@ -1,7 +1,7 @@
 """A real Redis server for tests, with a private database number per test.
 
-The session fixture `redis_server` uses the server on 127.0.0.1:6379 when one
-answers, and otherwise starts Debian's redis-server on a free loopback port
+The session fixture `redis_server` uses the server on 127.0.0.1:6379 when it
+replies to PING, and otherwise starts Debian's redis-server on a free loopback port
 that keeps nothing on disk. The function fixture `redis_url` claims an empty
 database number on that server with SET NX, so parallel test runs never share
 one, and empties it again afterwards.
@@ -39,7 +39,7 @@ class RedisServer:
         return f"redis://{self.host}:{self.port}/{database}"
 
 
-def _answers(server: RedisServer) -> bool:
+def _is_up(server: RedisServer) -> bool:
     try:
         return bool(server.client().ping())
     except redis.exceptions.ConnectionError:
@@ -50,7 +50,7 @@ def _answers(server: RedisServer) -> bool:
 def redis_server(tmp_path_factory):
     """Yield the Redis server on 127.0.0.1:6379, or one started for this test session."""
     running = RedisServer("127.0.0.1", DEFAULT_PORT)
-    if _answers(running):
+    if _is_up(running):
         yield running
         return
 
@@ -66,7 +66,7 @@ def redis_server(tmp_path_factory):
     )
     try:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while not _answers(server):
+        while not _is_up(server):
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"redis-server on port {server.port} did not start (exit code {process.poll()})")
             time.sleep(0.1)
