@@ -41,7 +41,7 @@ def init_auth(app: Flask) -> None:
 
 
 class StaffUser(UserMixin):
-    """The signed-in account as Flask-Login sees it; other attributes come from the User row."""
+    """The signed-in account wrapped for Flask-Login. Other attributes are read from the User row."""
 
     def __init__(self, user: User) -> None:
         self.user = user

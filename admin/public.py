@@ -96,7 +96,7 @@ def _switch_urls(endpoint: str, **args) -> dict[str, str]:
 def search_articles(language: str, query: str) -> list[Article]:
     """Return published articles in `language` that the knowledge-base search ranks for `query`, best first.
 
-    The search scores each slug by its best language version; a hit without a
+    The search scores each slug by its best language version. A hit without a
     version in `language` is left out, because the page links within one language.
     """
     index = index_for_session(db())

@@ -84,7 +84,7 @@ def configure_sessions(app: Flask, settings: Settings) -> None:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SECURE=secure,
         REMEMBER_COOKIE_SAMESITE="Lax",
-        # A CSRF token lives as long as the session that holds it.
+        # A CSRF token stays valid as long as the session that contains it.
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_SSL_STRICT=secure,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,

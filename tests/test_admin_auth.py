@@ -97,7 +97,7 @@ def test_agent_cannot_reach_admin_pages(agent_client):
 
 def test_admin_reaches_admin_pages(client, admin_user):
     login(client, "admin@helpdesk.test")
-    for url in ("/admin/users/", "/admin/users/new/", "/admin/audit/"):
+    for url in ("/admin/users/", "/admin/users/new/", "/admin/audit/", f"/admin/audit/?flt0_2={admin_user}"):
         assert client.get(url).status_code == 200, url
 
 
@@ -163,3 +163,36 @@ def test_screens_follow_user_language(client, settings, language, label):
     page = client.get("/admin/queue/").get_data(as_text=True)
     assert f'<html lang="{language}">' in page
     assert label in page
+
+
+def test_admin_creates_user_with_password(client, admin_user, settings):
+    login(client, "admin@helpdesk.test")
+    token = csrf_token(client, "/admin/users/new/")
+    form = {
+        "csrf_token": token,
+        "email": "New.Agent@Helpdesk.test",
+        "display_name": "Nieuwe Medewerker",
+        "role": "agent",
+        "language": "fr",
+        "active": "y",
+        "password": "a long enough password",
+    }
+    response = client.post("/admin/users/new/", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+    with session_scope(settings) as session:
+        user = session.scalar(select(User).where(User.email == "new.agent@helpdesk.test"))
+        assert user.role == Role.AGENT
+        assert user.language == "fr"
+        assert user.password_hash.startswith("$argon2id$")
+        changes = [entry.detail.get("change") for entry in session.scalars(select(AuditEntry).where(AuditEntry.action == "settings"))]
+        assert changes == ["user_created"]
+
+
+def test_admin_user_form_needs_password(client, admin_user, settings):
+    login(client, "admin@helpdesk.test")
+    token = csrf_token(client, "/admin/users/new/")
+    form = {"csrf_token": token, "email": "nopass@helpdesk.test", "role": "agent", "language": "nl", "active": "y"}
+    client.post("/admin/users/new/", data=form)
+    with session_scope(settings) as session:
+        assert session.scalar(select(User).where(User.email == "nopass@helpdesk.test")) is None

@@ -159,7 +159,7 @@ def raw_ticket(settings) -> tuple[int, int]:
         return ticket_id, message.id
 
 
-def test_quarantined_ticket_shows_reason_and_refuses_download_without_right(agent_client, settings):
+def test_quarantine_download_needs_reveal_right(agent_client, settings):
     ticket_id, message_id = raw_ticket(settings)
     page = page_of(agent_client, ticket_id)
     assert "MIME-structuur onleesbaar" in page
@@ -257,6 +257,23 @@ def test_send_hands_reply_to_registered_dispatcher(agent_client, settings, monke
         assert message.delivery_state == DeliveryState.QUEUED
         assert calls == [(message.id, settings)]
     assert "in de wachtrij" in page_of(agent_client, ticket_id)
+
+
+def test_send_keeps_reply_queued_when_dispatch_fails(agent_client, settings, monkeypatch):
+    from helpdesk.plugins import get_registry
+
+    def _broken(message_id, settings):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(get_registry(), "task_dispatchers", {**get_registry().task_dispatchers, "send_reply": _broken})
+    ticket_id = make_ticket(settings)
+
+    response = post(agent_client, ticket_id, "draft", {"body": "Ons antwoord.", "send": "1"})
+    assert response.status_code == 302
+    with session_scope(settings) as session:
+        message = session.scalar(select(Message).where(Message.direction == Direction.OUTBOUND))
+        assert message.delivery_state == DeliveryState.QUEUED
+    assert "de verzendtaak kon niet gestart worden" in page_of(agent_client, ticket_id)
 
 
 def test_add_and_drop_article_recompose_draft(agent_client, ticket_id, settings):

@@ -117,7 +117,7 @@ class TicketQueueView(RoleRequiredMixin, ModelView):
         filters.FilterEqual(Ticket.status, _l("Status"), options=lambda: list(STATUS_LABELS.items())),
         filters.FilterEqual(Ticket.theme, _l("Thema"), options=_theme_options),
         filters.FilterEqual(Ticket.language, _l("Taal"), options=lambda: list(LANGUAGE_NAMES.items())),
-        filters.FilterEqual(Ticket.assignee_id, _l("Toegewezen aan"), options=_assignee_options),
+        filters.IntEqualFilter(Ticket.assignee_id, _l("Toegewezen aan"), options=_assignee_options),
         filters.FilterEmpty(Ticket.assignee_id, _l("Niet toegewezen")),
         filters.BooleanEqualFilter(Ticket.urgent, _l("Dringend")),
     ]

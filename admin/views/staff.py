@@ -69,7 +69,7 @@ class UserAdminView(RoleRequiredMixin, ModelView):
         "last_login_at": _format_when,
     }
     column_searchable_list = ["email", "display_name"]
-    form_columns = ["email", "display_name", "role", "language", "active", "can_reveal"]
+    form_columns = ["email", "display_name", "role", "language", "active", "can_reveal", "password"]
     form_choices = {
         "role": [(role, label) for role, label in ROLE_LABELS.items()],
         "language": [(code, code) for code in LANGUAGES],
@@ -123,7 +123,7 @@ class AuditLogView(RoleRequiredMixin, ModelView):
     column_filters = [
         filters.FilterEqual(AuditEntry.action, _l("Handeling")),
         filters.FilterEqual(AuditEntry.object_type, _l("Soort object")),
-        filters.FilterEqual(AuditEntry.user_id, _l("Gebruiker"), options=_user_options),
+        filters.IntEqualFilter(AuditEntry.user_id, _l("Gebruiker"), options=_user_options),
     ]
     named_filter_urls = False
 

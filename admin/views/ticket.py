@@ -173,7 +173,12 @@ class TicketView(RoleRequiredMixin, BaseView):
     def _dispatch(self, message_id: int) -> None:
         """Hand the committed reply to the sender and tell staff the resulting state."""
         settings = current_settings()
-        services.dispatch_delivery(settings, message_id)
+        try:
+            services.dispatch_delivery(settings, message_id)
+        except Exception:  # noqa: BLE001 (the reply is committed; any failure here only delays it)
+            logger.exception("send_reply dispatch failed", extra={"message_row_id": message_id})
+            flash(_("Het antwoord staat in de wachtrij, maar de verzendtaak kon niet gestart worden. De wachtrij wordt regelmatig opnieuw verwerkt. Meld het aan een beheerder als het antwoord niet vertrekt."), "error")
+            return
 
         session = db()
         session.expire_all()

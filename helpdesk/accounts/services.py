@@ -232,7 +232,7 @@ def audit(
 ) -> AuditEntry:
     """Record a sensitive action (login, reveal, send, publish, delete, export, settings).
 
-    `detail` holds ids and states only, never message text or addresses.
+    `detail` contains ids and states only, never message text or addresses.
     """
     entry = AuditEntry(
         user_id=user.id if user is not None else None,

@@ -37,7 +37,7 @@ MAX_NOTE_LENGTH = 10_000
 
 
 class TicketActionError(ValueError):
-    """A staff action cannot be done; the message says why in Dutch, for the screen."""
+    """A staff action cannot be done. The message is Dutch text for the screen and states the reason."""
 
 
 def record_event(session: Session, ticket: Ticket, user: User | None, kind: str, **detail) -> TicketEvent:
@@ -59,7 +59,7 @@ def set_status(session: Session, ticket: Ticket, status: TicketStatus | str, use
 
 
 def assign(session: Session, ticket: Ticket, assignee: User | None, user: User | None) -> None:
-    """Give the ticket to `assignee`, or to nobody when it is None."""
+    """Assign the ticket to `assignee`, or unassign it when `assignee` is None."""
     if assignee is not None and not assignee.active:
         raise TicketActionError(f"Gebruiker {assignee.id} is niet actief en kan geen tickets krijgen.")
     new_id = assignee.id if assignee else None
