@@ -121,7 +121,7 @@ def run_question(settings, index: ArticleIndex, raw: bytes) -> tuple[list[str], 
     mail = parse_mail(raw)
     subject = redact(mail.subject).text
     text = redact(mail.new_text or mail.text).text
-    result = suggest(index, subject, text)
+    result = suggest(index, subject, text, received=mail.date.date() if mail.date else None)
     render_draft(settings, index.by_slug_language, result.confident_slugs, result.language, result.urgency.reason)
     return [item.slug for item in result.suggestions], result.confident, result.urgency.reason
 

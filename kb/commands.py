@@ -122,7 +122,7 @@ def suggest_command(files: tuple[str, ...], as_json: bool) -> None:
         mail = parse_mail(raw)
         subject = redact(mail.subject).text
         text = redact(mail.new_text or mail.text).text
-        result = suggest(index, subject, text)
+        result = suggest(index, subject, text, received=mail.date.date() if mail.date else None)
         draft = render_draft(
             settings, index.by_slug_language, result.confident_slugs, result.language, result.urgency.reason
         )

@@ -75,6 +75,7 @@ class ArticleIndex:
         field_frequencies = [self._field_frequencies(document_analyzer, article) for article in self.articles]
         self.postings = self._impacts(field_frequencies)
 
+        self._document_sets: dict[str, frozenset[int]] = {}
         self.known_terms = set(self.postings)
         self.spelling = SpellingCorrector({word for word in self.vocabulary if not word.isdigit()})
         self.query_analyzer = Analyzer(
@@ -198,7 +199,14 @@ class ArticleIndex:
     def _matched_terms(self, terms: dict[str, Term], document: int) -> list[str]:
         matched: set[str] = set()
         for key, term in terms.items():
-            posting = self.postings.get(key)
-            if posting is not None and document in posting[0]:
+            if document in self._documents_with(key):
                 matched.update(term.sources)
         return sorted(matched)
+
+    def _documents_with(self, key: str) -> frozenset[int]:
+        documents = self._document_sets.get(key)
+        if documents is None:
+            posting = self.postings.get(key)
+            documents = frozenset(posting[0].tolist()) if posting is not None else frozenset()
+            self._document_sets[key] = documents
+        return documents

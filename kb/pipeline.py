@@ -26,7 +26,8 @@ def suggest_for_message(session: Session, settings: Settings, ticket: Ticket, me
         session.flush()
     index = index_for_session(session)
     text = message.new_text or message.body or ""
-    result = suggest(index, message.subject or "", text)
+    received = message.received_at.date() if message.received_at else None
+    result = suggest(index, message.subject or "", text, received=received)
 
     ticket.language = result.language
     if message.language is None:

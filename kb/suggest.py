@@ -9,6 +9,7 @@ forced suggestion.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 
@@ -133,10 +134,14 @@ def suggest(
     text: str,
     language: str | None = None,
     limit: int = MAX_SUGGESTIONS,
+    received: dt.date | None = None,
 ) -> SuggestionResult:
-    """Rank the articles for one message (subject plus new text) and assess its urgency."""
+    """Rank the articles for one message (subject plus new text) and assess its urgency.
+
+    `received` is the day the mail arrived; urgency compares written dates with it.
+    """
     language = language or detect_language(text if text.strip() else subject)
-    urgency = assess_urgency(f"{subject}\n\n{text}")
+    urgency = assess_urgency(f"{subject}\n\n{text}", received)
 
     ranking = _rank(index, text, language, limit=max(limit, 10), subject=subject)
     whole, whole_confident = ranking.hits, ranking.confident

@@ -135,9 +135,9 @@ def compiled_thesaurus(language: str, path: Path = THESAURUS_PATH) -> CompiledTh
     return compiled
 
 
-def _find_phrase(stems: list[str], phrase: tuple[str, ...]) -> list[int]:
+def _find_phrase(stems: list[str], positions: dict[str, list[int]], phrase: tuple[str, ...]) -> list[int]:
     length = len(phrase)
-    return [start for start in range(len(stems) - length + 1) if tuple(stems[start:start + length]) == phrase]
+    return [start for start in positions.get(phrase[0], ()) if tuple(stems[start:start + length]) == phrase]
 
 
 def find_concepts(thesaurus: CompiledThesaurus, stems: list[str], surface: list[str]) -> dict[str, ConceptMatch]:
@@ -149,6 +149,10 @@ def find_concepts(thesaurus: CompiledThesaurus, stems: list[str], surface: list[
         match.positions.update(range(start, end))
         match.source_words.add(" ".join(surface[start:end]))
 
+    positions_of: dict[str, list[int]] = defaultdict(list)
+    for position, word_stem in enumerate(stems):
+        positions_of[word_stem].append(position)
+
     # Exact phrases, looked up by their first stem.
     for start, first in enumerate(stems):
         for phrase, concept in thesaurus.phrases_by_first_stem.get(first, ()):
@@ -156,8 +160,8 @@ def find_concepts(thesaurus: CompiledThesaurus, stems: list[str], surface: list[
                 record(concept, start, start + len(phrase))
 
     # Co-occurrences, in file order so that "@concept" parts see earlier concepts.
-    for concept in thesaurus.concept_order:
-        for rule in thesaurus.co_occurrences.get(concept, ()):
+    for concept, rules in thesaurus.co_occurrences.items():
+        for rule in rules:
             spans: list[list[tuple[int, int]]] = []
             for part in rule.parts:
                 if isinstance(part, str):
@@ -165,7 +169,7 @@ def find_concepts(thesaurus: CompiledThesaurus, stems: list[str], surface: list[
                     positions = sorted(reference.positions) if reference and not reference.implied else []
                     spans.append([(position, position + 1) for position in positions])
                 else:
-                    spans.append([(start, start + len(part)) for start in _find_phrase(stems, part)])
+                    spans.append([(start, start + len(part)) for start in _find_phrase(stems, positions_of, part)])
             if any(not part_spans for part_spans in spans):
                 continue
             first_spans, second_spans = spans[0], spans[-1]

@@ -13,6 +13,7 @@ Patterns run on accent-folded, lower-case text (kb.text.fold).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -23,6 +24,8 @@ MINOR = "minor"
 DANGER = "danger"
 # When several apply, the ticket shows the first of this order.
 REASON_PRIORITY = (DANGER, PEP_WINDOW, MINOR)
+# PEP must start within 72 hours of the risk.
+PEP_WINDOW_DAYS = 3
 
 
 def _any(*patterns: str) -> re.Pattern[str]:
@@ -43,7 +46,7 @@ CONDOM_INCIDENT = _any(
     rf"{_FAILED}\W+(?:\w+\W+){{0,3}}?{_CONDOM}",
     r"stealth\w*",
     rf"{_CONDOM}\W+(?:\w+\W+){{0,4}}?(?:stiekem|zonder (?:te vragen|toestemming)|secretly|without (?:asking|consent)|en cachette)",
-    r"(?:naald|spuit|needle|aiguille|seringue)\w*",
+    r"\b(?:naald|naalden|needle|needles|aiguille|aiguilles)\b",
     r"prikaccident|needlestick",
     r"verkracht\w*|viol(?:ee|e)\b|raped|sexual(?:ly)? assault\w*",
     rf"(?:weet|weten|wist|idee)\W+(?:\w+\W+){{0,4}}?of\W+(?:\w+\W+){{0,4}}?{_CONDOM}",
@@ -75,34 +78,89 @@ OLD = _any(
     r"\bil y a (?:\w+ )?(?:semaines|mois|ans)\b|\ble mois dernier\b|\bl'an dernier\b|\bla semaine derniere\b",
     r"\b(?:weeks|months|years) ago\b|\blast (?:month|year|week)\b",
 )
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("januari", "jan", "janvier", "january"),
+            ("februari", "feb", "fevrier", "february"),
+            ("maart", "mrt", "mars", "march"),
+            ("april", "apr", "avril"),
+            ("mei", "mai", "may"),
+            ("juni", "jun", "juin", "june"),
+            ("juli", "jul", "juillet", "july"),
+            ("augustus", "aug", "aout", "august"),
+            ("september", "sep", "sept", "septembre"),
+            ("oktober", "okt", "oct", "octobre", "october"),
+            ("november", "nov", "novembre"),
+            ("december", "dec", "decembre"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
+EXPLICIT_DATE = re.compile(
+    rf"\b(?P<day>[0-3]?\d)(?:e|de|ste|er|st|nd|rd|th)? (?P<month>{_MONTH_NAMES})\b"
+    rf"|\b(?P<month_first>{_MONTH_NAMES}) (?P<day_after>[0-3]?\d)(?:st|nd|rd|th)?\b"
+)
+
 HYPOTHETICAL = _any(
     r"\b(?:wat als|stel dat|indien|wat moet je doen als|wat doe je als|wat moet ik doen als|wat doe ik als|als een|als het|als er|mocht)\b",
     r"\b(?:what if|if a|if the|if it|in case|what should i do if|what do i do if|what should you do if)\b",
     r"\b(?:et si|si le|si la|si un|si une|en cas de|que faire si)\b",
 )
 
+# A stated or explicit age under 18.
 MINOR_SIGNS = _any(
     r"\bminderjarig\w*|\bmineure?s?\b|\bunder-?age\b|\ba minor\b",
     r"\b(?:jonger dan|onder de|niet ouder dan) (?:14|15|16|17|18|achttien)\b",
     r"\b(?:moins de|pas plus de) (?:15|16|17|18) ans\b|\bunder (?:16|17|18)\b|\byounger than (?:16|17|18)\b",
-    r"\b(?:te|erg|heel|zeer|echt|veel te) jong\b|\btrop jeune\b|\btoo young\b",
-    r"\b(?:jong|young|jeune) (?:uit|leek|uitzag|uitzien|looked|looking|looks|seemed)\b|\b(?:looked|seemed|looks) (?:very |really |so )?young\b",
     r"\b(?:14|15|16|17)[- ]?(?:jarige?|jaar oud|year[- ]old|ans)\b",
     r"\b(?:was|is|ben|zei|zegt|pas|nog maar|maar|said|says|only|avait) (?:14|15|16|17)\b",
     r"\b(?:ze|zij|she|elle) (?:\w+ ){0,2}?(?:14|15|16|17) (?:was|is|ans)\b",
     r"\bschoolmeisje\w*|\bschoolgirl\b|\blyceenne\b|\bscholiere\b",
 )
+# Looking young counts unless an adult age is stated nearby ("she looked young but said 23").
+LOOKS_YOUNG = _any(
+    r"\b(?:te|erg|heel|zeer|echt|veel te) jong\b|\btrop jeune\b|\btres jeune\b|\btoo young\b|\bvery young\b",
+    r"\b(?:jong|young|jeune) (?:uit|leek|lijkend|uitzag|uitzien|looked|looking|looks|seemed)\b",
+    r"\b(?:looked|seemed|looks) (?:very |really |so )?young\b|\bl'air (?:tres |si )?jeune\b",
+)
+ADVERT = re.compile(r"\b(?:advertentie\w*|zoekertje\w*|profiel\w*|annonce\w*|profil\w*|advert\w*|ad|profile\w*|site|website)\b")
+ADULT_AGE = re.compile(
+    r"\b(?:zei|zegt|beweerde|is|was|said|says|claimed|dit|disait|a)\b(?: \w+){0,3}? (?:1[89]|[2-9]\d)\b(?! ?(?:uur|euro|eur|minuten|km|heures|hours|minutes|jaar geleden|years ago))"
+)
 
+# Acute danger in itself, wherever it is told.
 DANGER_SIGNS = _any(
-    r"\b(?:in|acuut|direct|levens)gevaar\b|\bin (?:acuut |direct )?gevaar\b|\ben danger\b|\bin danger\b",
-    r"\b(?:opgesloten|vastgehouden|gegijzeld|sequestree?|enfermee?|locked (?:up|in)|held against)\b",
-    r"\b(?:wordt|werd|word) (?:\w+ )?(?:geslagen|mishandeld|bedreigd|verkracht)\b|\bsloeg (?:haar|hem|me|mij)\b",
-    r"\b(?:est|a ete) (?:frappee?|battue?|menacee?)\b|\b(?:is|was|being|got) (?:\w+ )?(?:beaten|hit|threatened|attacked)\b",
+    r"\b(?:acuut|direct|levens)gevaar\b|\bin (?:acuut |direct )?gevaar\b|\ben danger\b|\bin danger\b",
     r"\bzelfmoord\w*|\bsuicid\w*|\beinde? aan (?:mijn|m'n|het) leven\b|\bniet meer (?:leven|verder)\b|\bmezelf (?:iets )?aan(?:doen)?\b",
     r"\bme tuer\b|\ben finir\b|\bkill myself\b|\bend my life\b|\bhurt myself\b",
-    r"\b(?:mes|pistool|wapen|couteau|arme|knife|gun|weapon)\b.*\b(?:bedreigd|gedreigd|menace|threaten\w*)\b",
+    r"\b(?:mes|pistool|wapen|couteau|arme|knife|gun|weapon)\b.*\b(?:bedreigd|gedreigd|menace\w*|threaten\w*)\b",
     r"\bhelp(?:,)? (?:nu|dringend|snel)\b|\bhelp me now\b|\burgent(?:e)? aide\b",
     r"\boverdosis\b|\boverdose\b|\bbewusteloos\b|\bunconscious\b|\binconsciente?\b",
+)
+# Someone locked up or held: danger, unless the client only suspects it ("volgens mij").
+CONFINEMENT = _any(
+    r"\b(?:opgesloten|vastgehouden|gegijzeld|sequestree?|enfermee?|locked (?:up|in)|held against)\b",
+)
+SUSPICION = _any(
+    r"\b(?:volgens mij|ik denk|ik vermoed|vermoed|misschien|wellicht|lijkt|ik heb het gevoel)\b",
+    r"\b(?:je pense|je crois|peut-etre|il me semble|soupconne)\b",
+    r"\b(?:i think|i suspect|maybe|perhaps|it seems|i have the feeling)\b",
+)
+# Violence counts as acute danger only while it happens.
+VIOLENCE = _any(
+    r"\b(?:geslagen|slaat|sloeg|geduwd|duwt|duwde|gesleurd|sleurt|meegesleurd|mishandeld|bedreigd|verkracht|gewurgd|geschopt)\b",
+    r"\b(?:frappee?|battue?|poussee?|trainee?|menacee?|violee?|etranglee?)\b",
+    r"\b(?:beaten|hit|hitting|pushed|dragged|threatened|attacked|raped|choked|kicked)\b",
+)
+IMMEDIATE = _any(
+    r"\b(?:nu|op dit moment|op dit ogenblik|zonet|daarnet|net gezien|zie net|nog steeds|dringend)\b",
+    r"\b(?:maintenant|en ce moment|actuellement|a l'instant|urgent)\b",
+    r"\b(?:now|right now|at the moment|just saw|still|urgent)\b",
+    r"\b112\b",
 )
 
 
@@ -119,38 +177,87 @@ class Urgency:
         return self.reasons[0] if self.reasons else None
 
 
-def _pep_window(sentences: list[str]) -> bool:
+def _explicit_dates(sentence: str, reference: dt.date) -> list[dt.date]:
+    """Return the dates written with a month name ("3 februari", "March 3"), placed in the year before `reference`."""
+    found = []
+    for match in EXPLICIT_DATE.finditer(sentence):
+        day = int(match.group("day") or match.group("day_after"))
+        month = MONTHS[match.group("month") or match.group("month_first")]
+        try:
+            date = dt.date(reference.year, month, day)
+        except ValueError:
+            continue
+        if date > reference + dt.timedelta(days=1):
+            date = date.replace(year=reference.year - 1)
+        found.append(date)
+    return found
+
+
+def _pep_window(sentences: list[str], reference: dt.date) -> bool:
+    dates = [_explicit_dates(sentence, reference) for sentence in sentences]
     mentions_old = any(OLD.search(sentence) for sentence in sentences)
     mentions_recent = any(RECENT.search(sentence) for sentence in sentences)
+    mentions_date = any(dates)
 
     for position, sentence in enumerate(sentences):
         nearby = " ".join(sentences[max(0, position - 1): position + 2])
         recent_here = bool(RECENT.search(nearby)) and not OLD.search(sentence)
+        if dates[position]:
+            # A written date decides over words such as a weekday in the same sentence.
+            recent_here = any(reference - date <= dt.timedelta(days=PEP_WINDOW_DAYS) for date in dates[position])
         hypothetical = bool(HYPOTHETICAL.search(sentence))
 
         if CONDOM_INCIDENT.search(sentence):
             if recent_here:
                 return True
             # Told without any date: assume it just happened, unless it is a "what if".
-            if not mentions_recent and not mentions_old and not hypothetical:
+            if not (mentions_recent or mentions_old or mentions_date or hypothetical):
                 return True
         if UNPROTECTED.search(sentence) and recent_here and not hypothetical:
             return True
     return False
 
 
-def _signs(pattern: re.Pattern[str], sentences: list[str]) -> bool:
-    return any(pattern.search(sentence) and not HYPOTHETICAL.search(sentence) for sentence in sentences)
+def _danger(sentences: list[str]) -> bool:
+    for position, sentence in enumerate(sentences):
+        if HYPOTHETICAL.search(sentence):
+            continue
+        nearby = " ".join(sentences[max(0, position - 1): position + 2])
+        if DANGER_SIGNS.search(sentence):
+            return True
+        if CONFINEMENT.search(sentence) and not SUSPICION.search(sentence):
+            return True
+        if VIOLENCE.search(sentence) and IMMEDIATE.search(nearby):
+            return True
+    return False
 
 
-def assess_urgency(text: str) -> Urgency:
-    """Return the urgency reasons found in a question's new text (and subject), most pressing first."""
+def _minor(sentences: list[str]) -> bool:
+    for position, sentence in enumerate(sentences):
+        if HYPOTHETICAL.search(sentence):
+            continue
+        if MINOR_SIGNS.search(sentence):
+            return True
+        nearby = " ".join(sentences[max(0, position - 1): position + 2])
+        # An age in an advert proves nothing: adverts state 18 or more whatever the truth.
+        adult_age_stated = ADULT_AGE.search(nearby) and not ADVERT.search(nearby)
+        if LOOKS_YOUNG.search(sentence) and not adult_age_stated:
+            return True
+    return False
+
+
+def assess_urgency(text: str, received: dt.date | None = None) -> Urgency:
+    """Return the urgency reasons found in a question's new text (and subject), most pressing first.
+
+    `received` is the day the mail arrived (default: today); written dates are compared with it.
+    """
     sentences = split_sentences(fold(text))
+    reference = received or dt.date.today()
     found = set()
-    if _signs(DANGER_SIGNS, sentences):
+    if _danger(sentences):
         found.add(DANGER)
-    if _pep_window(sentences):
+    if _pep_window(sentences, reference):
         found.add(PEP_WINDOW)
-    if _signs(MINOR_SIGNS, sentences):
+    if _minor(sentences):
         found.add(MINOR)
     return Urgency(tuple(reason for reason in REASON_PRIORITY if reason in found))

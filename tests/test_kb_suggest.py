@@ -6,7 +6,7 @@ import pytest
 
 from kb.catalog import index_for_directory
 from kb.language import detect_language
-from kb.mailtext import _fallback_parse, parse_mail
+from kb.mailtext import parse_mail
 from kb.suggest import split_questions, suggest
 from kb.transfer import CONTENT_DIR
 
@@ -122,19 +122,10 @@ def test_language_of_quoted_mail_follows_new_text():
     assert detect_language(mail.new_text) == "fr"
 
 
-def test_fallback_parser_strips_quotes_and_signature():
-    message = EmailMessage()
-    message["Subject"] = "vraag"
-    message.set_content("Is PrEP iets voor mij?\n\n-- \nJan Peeters\n\n> oude tekst\n", charset="utf-8")
-    mail = _fallback_parse(bytes(message))
-    assert mail.new_text == "Is PrEP iets voor mij?"
-    assert "Jan Peeters" in mail.text
-
-
-def test_fallback_parser_reads_html_only_mail():
+def test_parse_mail_reads_html_only_mail():
     message = EmailMessage()
     message["Subject"] = "vraag"
     message.set_content("<html><body><p>Hoeveel kost een <b>soa-test</b>?</p></body></html>", subtype="html")
-    mail = _fallback_parse(bytes(message))
+    mail = parse_mail(bytes(message))
     assert "soa-test" in mail.new_text
     assert "<p>" not in mail.new_text

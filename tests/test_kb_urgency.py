@@ -1,5 +1,7 @@
 """Urgency rules: a recent risk (PEP within 72 hours), a suspected minor, acute danger."""
 
+import datetime as dt
+
 import pytest
 
 from kb.urgency import DANGER, MINOR, PEP_WINDOW, assess_urgency
@@ -83,3 +85,27 @@ def test_everyday_question_is_not_urgent():
 def test_several_reasons_keep_priority_order():
     urgency = assess_urgency("Gisteren scheurde het condoom. Het meisje leek ook te jong.")
     assert urgency.reasons == (PEP_WINDOW, MINOR)
+
+
+def test_written_date_is_compared_with_arrival_day():
+    text = "Op zaterdag 3 februari scheurde het condoom bij een escort. Wanneer kan ik testen?"
+    assert PEP_WINDOW not in assess_urgency(text, received=dt.date(2026, 11, 2)).reasons
+    assert PEP_WINDOW in assess_urgency(text, received=dt.date(2026, 2, 4)).reasons
+
+
+def test_young_looking_with_stated_adult_age_is_not_minor():
+    assert MINOR not in assess_urgency("Ze zag er heel jong uit, maar ze zei dat ze 23 was.").reasons
+
+
+def test_suspected_confinement_is_not_acute_danger():
+    text = "Volgens mij worden die vrouwen in dat huis vastgehouden. Aan wie geef ik dat door?"
+    assert DANGER not in assess_urgency(text).reasons
+
+
+def test_violence_happening_now_is_danger():
+    assert DANGER in assess_urgency("Ik zie net dat een man een vrouw in een auto duwt, ze huilt. Bel ik 112?").reasons
+
+
+def test_adult_age_in_advert_does_not_clear_young_look():
+    text = "Het meisje op de foto's ziet er heel jong uit, het profiel op de site zegt 19. Hoe kan ik dat nagaan?"
+    assert MINOR in assess_urgency(text).reasons
