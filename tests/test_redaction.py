@@ -41,6 +41,12 @@ def assert_found(text: str, entity_type: str, value: str) -> None:
         ("Vriendelijke groet,\nJ.P. Van Roey", "J.P. Van Roey"),
         ("Groeten,\nKoen D.", "Koen D."),
         ("Ik had afgesproken met Xandrina, maar ze kwam niet.", "Xandrina"),
+        ("Beste mevrouw De Wachter,\n\nhier mijn vraag.", "De Wachter"),
+        ("Nieuw!! Esmée 💋 21j, discreet", "Esmée"),
+        ("hallo, mijn vriend thomas en ik willen testen", "thomas"),
+        ("Mijn gegevens: Van Damme Luc, Gent", "Van Damme Luc"),
+        ("Groetjes\nAn", "An"),
+        ("groetn\nnoël", "noël"),
     ],
 )
 def test_person_names(text, value):
@@ -123,6 +129,7 @@ def test_national_numbers(text, value):
         ("Nederlands kenteken 45-KLB-3", "45-KLB-3"),
         ("kenteken GZ-771-T", "GZ-771-T"),
         ("Zijn auto: 1ABC234", "1ABC234"),
+        ("die wagen, 1-abc-234, stond er elke avond", "1-abc-234"),
     ],
 )
 def test_licence_plates(text, value):
@@ -164,6 +171,7 @@ def test_addresses(text, value):
         ("op het forum met de nick \"Bourgondiër_74\"", "HANDLE", "Bourgondiër_74"),
         ("X-Originating-IP: [203.0.113.9]", "IP_ADDRESS", "203.0.113.9"),
         ("adres 2001:db8::ff00:42:8329 gezien", "IP_ADDRESS", "2001:db8::ff00:42:8329"),
+        ("mapped ::ffff:192.0.2.1 in de log", "IP_ADDRESS", "::ffff:192.0.2.1"),
     ],
 )
 def test_links_handles_and_ip_addresses(text, entity_type, value):
@@ -178,6 +186,7 @@ def test_links_handles_and_ip_addresses(text, entity_type, value):
         ("Geboortedatum: 1985-07-04", "1985-07-04"),
         ("née le 12 mars 2000", "12 mars 2000"),
         ("DOB 2 Feb 1998", "2 Feb 1998"),
+        ("geb. 2 feb. 1998", "2 feb. 1998"),
         ("ik ben op 19 augustus '81 geboren", "19 augustus '81"),
     ],
 )

@@ -31,7 +31,7 @@ _MARKER = (
 )
 # Marker first: "geboren op 3 maart 1979", "°12.05.1987", "DOB: 1990-07-21", "né le 3/5/1999".
 MARKER_THEN_DATE = re.compile(
-    rf"(?:(?<![\w]){_MARKER}(?![\w])|°)[^\n\d]{{0,25}}?(?<![\d/.\-])(?P<date>{DATE})(?![\d/.\-]\d)"
+    rf"(?P<marker>(?<![\w]){_MARKER}(?![\w])|°)[^\n\d]{{0,25}}?(?<![\d/.\-])(?P<date>{DATE})(?![\d/.\-]\d)"
 )
 # Date first: "op 3 maart 1979 geboren", "14/03/1991 (geboortedatum)".
 DATE_THEN_MARKER = re.compile(
@@ -51,7 +51,7 @@ def find_birthdates(text: str) -> list[Entity]:
     for pattern in (MARKER_THEN_DATE, DATE_THEN_MARKER):
         for match in pattern.finditer(lowered):
             start, end = match.span("date")
-            between = lowered[match.start():start] if pattern is MARKER_THEN_DATE else lowered[end:match.end()]
+            between = lowered[match.end("marker"):start] if pattern is MARKER_THEN_DATE else lowered[end:match.end()]
             if _MARKER_SPAN_BREAKS.search(between):
                 continue
             found.append(Entity(start, end, "DATE_OF_BIRTH"))

@@ -54,7 +54,7 @@ _DOCUMENT_NUMBER = re.compile(
     r"driving licen[cs]e|permis de conduire|carte d'identité|verblijfskaart|verblijfsvergunning|"
     r"titre de séjour)"
     r"(?:[^\n\d.?!]|\.(?!\s)){0,30}?(?<![\w-])"
-    r"(?P<number>[A-Z]{0,3}\d[\dA-Z]*(?:[ .\-/]\d[\dA-Z]*){0,3})(?![\w-])"
+    r"(?P<number>(?:[A-Z]{1,3} ?)?\d[\dA-Z]*(?:[ .\-/]\d[\dA-Z]*){0,3})(?![\w-])"
 )
 
 

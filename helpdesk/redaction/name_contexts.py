@@ -95,7 +95,11 @@ WROTE = re.compile(r"\b(?:schreef|wrote|a\s+écrit|écrit)[ \t]+")
 WROTE_WORDS = frozenset({"schreef", "wrote", "a", "écrit"})
 QUOTED_NAME = re.compile(r"[\"'“‘«„][ \t]?(?P<name>[A-ZÀ-Ý][\wÀ-ÿ'’-]{1,24})[ \t]?[\"'”’»]")
 QUOTE_CONTEXT = re.compile(r"noem|heet|naam|name|called|als\b|as\b|alias|appel|nom\b|werknaam|bekend|known|zegt|zei")
-AGE_AFTER = re.compile(r"[A-ZÀ-Ý][\wÀ-ÿ'’-]+(?=[ \t]*\([ \t]*\d{2}[ \t]*(?:j|jaar|ans|y|yo|yrs)?\.?[ \t]*\))")
+# Advert style: a working name followed by an age, "Lola (19)", "Esmée 💋 21j", "Nina, 23 jaar".
+AGE_AFTER = re.compile(
+    r"[A-ZÀ-Ý][\wÀ-ÿ'’-]+(?=[ \t]*(?:[^\w\s]{1,3}[ \t]*)?(?:\([ \t]*\d{2}[ \t]*(?:j|jr|jaar|ans|y|yo|yrs)?\.?[ \t]*\)"
+    r"|,?[ \t]*\d{2}[ \t]?(?:j|jr|jaar|ans|y|yo|yrs)\b))"
+)
 EMAIL_DISPLAY_NAME = re.compile(
     r"(?:^|\n|:|schreef|wrote|écrit|,)[ \t>]*[\"'“]?(?P<name>[^\n<>\"“”:@,]{1,60}?)[\"'”]?[ \t]*"
     r"(?:<|\[mailto:|\()[^<>\s@]+@[^<>\s]+(?:>|\]|\))"

@@ -182,14 +182,15 @@ class NameFinder:
                     position = following + 1
                     continue
                 break
-            if not self.name_word(position, allow_lower):
+            after_particle = tokens[last].fold in LEADING_PARTICLES and last == index
+            if not (self._surname_after_particle(position, allow_lower) if after_particle else self.name_word(position, allow_lower)):
                 break
             last = position
             count += 1
             position += 1
 
-        if self._all_initials(index, last):
-            return None  # a lone initial ("J.") is no name
+        if self._all_initials(index, last) or tokens[last].fold in PARTICLES:
+            return None  # a lone initial ("J.") or particle ("De") is no name  # a lone initial ("J.") is no name
         end = tokens[last].end
         if self.is_initial(last):
             end += 1
@@ -250,7 +251,26 @@ class NameFinder:
                 continue
             if token.fold in self.words.places and self.previous_word(index) in PLACE_PREPOSITIONS:
                 continue
-            self.add_parsed(index, allow_lower=False)
+            parsed = self.parse(index, allow_lower=False)
+            if parsed:
+                self.add(self.tokens[self._surname_before(index)].start, parsed[1])
+
+    def _surname_before(self, index: int) -> int:
+        """Return the first token of a surname written before the given name: "Van Damme Luc"."""
+        first = index
+        while first > 0 and index - first < 3 and self._joined(first - 1, first):
+            previous = self.tokens[first - 1]
+            if not self.is_capitalised(previous) or (previous.fold in self.words.places and not self.is_surname(previous)):
+                break
+            if previous.fold in LEADING_PARTICLES:
+                first -= 1
+                continue
+            if self.is_given(previous) or not (self.is_surname(previous) or not self.is_common(previous)):
+                break
+            first -= 1
+        while first < index and self.tokens[first].fold in LEADING_PARTICLES and first + 1 == index:
+            first += 1  # a particle alone before the given name ("De Luc") is not a surname
+        return first
 
     def from_unknown_capitalised_words(self) -> None:
         """A capitalised word inside a sentence that is no known word, place or organisation.
@@ -387,7 +407,7 @@ class NameFinder:
             line = self.lowered[start:end]
             inline = CLOSING_INLINE.search(line)
             if inline:
-                self._name_line(start + inline.start("rest"), end)
+                self._name_line(start + inline.start("rest"), end, after_closing=True)
                 continue
             if not CLOSING_LINE.match(line):
                 continue
@@ -395,7 +415,7 @@ class NameFinder:
                 next_line = self.lowered[next_start:next_end]
                 if not next_line.strip() or FOOTER_LINE.match(next_line):
                     continue
-                self._name_line(next_start, next_end)
+                self._name_line(next_start, next_end, after_closing=True)
                 break
 
         content = [(start, end) for start, end in lines if self.lowered[start:end].strip()]
@@ -404,7 +424,7 @@ class NameFinder:
         if content:
             self._name_line(*content[-1])
 
-    def _name_line(self, start: int, end: int) -> None:
+    def _name_line(self, start: int, end: int, after_closing: bool = False) -> None:
         """Report the line as a name when a name fills it, apart from a title and punctuation."""
         title = LINE_TITLE.match(self.lowered[start:end])
         if title:
@@ -421,8 +441,8 @@ class NameFinder:
         if rest.strip(" \t.,!;:") and not re.fullmatch(r"\s*[,(–-].*", rest):
             return
         first = self.tokens[index]
-        if first.text.islower() and not self.is_given(first) and parsed[0] == index:
-            return  # a single unknown lower-case word is more often text than a name
+        if first.text.islower() and not self.is_given(first) and parsed[0] == index and not after_closing:
+            return  # a single unknown lower-case word at the end is more often text than a name
         self.add(first.start, parsed[1])
 
     def run(self) -> list[Entity]:
@@ -433,8 +453,8 @@ class NameFinder:
         self.after_pattern(LABEL, allow_lower=True)
         self.after_words(SELF_INTRODUCTION, SELF_INTRODUCTION_WORDS, allow_lower=True)
         self.after_words(TITLE, TITLE_WORDS, allow_lower=False)
-        self.after_words(NAMING_VERB, NAMING_VERB_WORDS, allow_lower=False)
-        self.after_words(APPOSITION, APPOSITION_WORDS, allow_lower=False)
+        self.after_words(NAMING_VERB, NAMING_VERB_WORDS, allow_lower=True)
+        self.after_words(APPOSITION, APPOSITION_WORDS, allow_lower=True)
         self.after_words(WROTE, WROTE_WORDS, allow_lower=False)
         self.working_titles()
         self.quoted_names()

@@ -59,7 +59,9 @@ def find_plates(text: str) -> list[Entity]:
     found = []
     for match in PLATE.finditer(text):
         plate = match.group()
-        clearly_written = plate.isupper() and "-" in plate
+        # Dashes or dots between the groups mark a plate in any case ("1-abc-234"); spaced
+        # or unseparated lower-case forms must not spell a word ("2 uur 145").
+        clearly_written = "-" in plate or "." in plate
         if not clearly_written and _letters_are_a_word(plate) and not near(
             text, match.start(), match.end(), _PLATE_WORDS, 40
         ):
