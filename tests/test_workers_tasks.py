@@ -13,9 +13,12 @@ from helpdesk.db import session_scope, utcnow
 from helpdesk.plugins import get_registry
 from helpdesk.tickets.models import DeliveryState, Message, Ticket
 from tests.services.worker import wait_until
-from tests.test_outbound_services import CLIENT, queue_one_reply
+from tests.services.ports import free_port
+from tests.test_outbound_services import CLIENT, queue_one_reply, rejecting_server  # noqa: F401 - fixture
+from workers.app import app
 from workers.dispatch import send_task
 from workers.locks import exclusive
+from workers.tasks import send_reply
 
 pytestmark = pytest.mark.slow
 
@@ -107,3 +110,40 @@ def test_beat_polls_maildir(settings, celery_worker):
     celery_worker(settings, "--beat")
 
     wait_until(lambda: ticket_count(settings) == 1, TASK_TIMEOUT_SECONDS, "the ticket from the maildir")
+
+
+@pytest.fixture
+def task_settings(settings, monkeypatch):
+    """Run tasks in this process (Task.apply) with the test's settings; returns a function taking the SMTP URL."""
+
+    def use(smtp_url: str):
+        configured = settings.with_overrides(smtp_url=smtp_url)
+        monkeypatch.setattr(app, "helpdesk_settings", configured)
+        return configured
+
+    return use
+
+
+def test_send_reply_task_retries_when_server_down(task_settings):
+    settings = task_settings(f"smtp://127.0.0.1:{free_port()}?timeout=5")
+    _ticket_id, message_id = queue_one_reply(settings)
+
+    result = send_reply.apply(args=[message_id])
+
+    # Task.apply runs a retry at once instead of after its countdown. That
+    # second run finds the message not yet due, so "skipped" shows that the
+    # failed first run asked for a retry; without one the result is "failed".
+    assert result.state == "SUCCESS"
+    assert result.result == "skipped"
+    assert delivery_state(settings, message_id) == DeliveryState.FAILED
+
+
+def test_send_reply_task_stops_on_rejection(task_settings, rejecting_server):
+    settings = task_settings(rejecting_server("550 5.7.1 Message refused"))
+    _ticket_id, message_id = queue_one_reply(settings)
+
+    result = send_reply.apply(args=[message_id])
+
+    assert result.state == "SUCCESS"
+    assert result.result == "failed"
+    assert delivery_state(settings, message_id) == DeliveryState.FAILED

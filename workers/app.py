@@ -24,7 +24,7 @@ def _configure_logging(loglevel=None, **_options) -> None:
 
 def current_settings() -> Settings:
     """Return the settings that the running Celery application was built with."""
-    return app.conf.helpdesk_settings
+    return app.helpdesk_settings
 
 
 app = create_app(load_settings())

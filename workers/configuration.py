@@ -113,7 +113,8 @@ def create_app(settings: Settings) -> Celery:
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
         beat_schedule=beat_schedule(settings),
     )
-    app.conf.helpdesk_settings = settings
+    # Tasks read the settings from here (workers.app.current_settings).
+    app.helpdesk_settings = settings
     return app
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from helpdesk.db import session_scope
 from helpdesk.ingest.polling import poll_all
-from helpdesk.outbound.services import deliver, due_message_ids
+from helpdesk.outbound.services import MAX_DELIVERY_ATTEMPTS, deliver, due_message_ids
 from helpdesk.privacy.retention import apply_retention as apply_retention_service
 from workers.app import app, current_settings
 from workers.configuration import broker_folder
@@ -47,7 +47,12 @@ def poll_mailboxes() -> None:
     dispatch_due_sends()
 
 
-@app.task(bind=True, name="workers.tasks.send_reply", **DATABASE_RETRY)
+# Delivery retries and database retries share Celery's retry counter, so the
+# limit leaves room for both. deliver itself stops after MAX_DELIVERY_ATTEMPTS.
+SEND_REPLY_OPTIONS = {**DATABASE_RETRY, "max_retries": MAX_DELIVERY_ATTEMPTS + DATABASE_RETRY["max_retries"]}
+
+
+@app.task(bind=True, name="workers.tasks.send_reply", **SEND_REPLY_OPTIONS)
 def send_reply(self: Task, message_id: int) -> str:
     """Send one outbound message; on a temporary failure, try again after the service's backoff."""
     settings = current_settings()
@@ -56,8 +61,7 @@ def send_reply(self: Task, message_id: int) -> str:
 
     if outcome.retry_in is not None:
         # One second after the due time, so that the claim in deliver finds it due.
-        # The number of attempts is limited by deliver, not by Celery.
-        raise self.retry(countdown=outcome.retry_in + 1, max_retries=None)
+        raise self.retry(countdown=outcome.retry_in + 1)
     return outcome.state
 
 
