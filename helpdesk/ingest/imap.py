@@ -41,9 +41,9 @@ def connect(mailbox: ImapMailbox, settings: Settings) -> IMAPClient:
         ssl_context=context,
         timeout=timeout,
     )
-    # imapclient sets imaplib's debug level to 5, which formats every
-    # response with repr() for its logger; on large fetches that costs
-    # several times the transfer itself.
+    # imapclient sets imaplib's debug level to 5, so imaplib formats every
+    # response with repr() for its logger. On large fetches that formatting
+    # costs several times the transfer itself.
     client._imap.debug = 0
     try:
         if mailbox.starttls:
@@ -76,7 +76,11 @@ def new_uids(client: IMAPClient, last_uid: int) -> list[int]:
 
 
 def poll_imap(settings: Settings, mailbox: ImapMailbox) -> PollSummary:
-    """Fetch and ingest new mail of one IMAP folder. Never raises on server or login failures."""
+    """Fetch and ingest new mail of one IMAP folder.
+
+    Server, login, TLS and network failures are stored in MailboxState and the
+    summary instead of raised. Database errors propagate.
+    """
     summary = PollSummary(mailbox=mailbox.key, folder=mailbox.folder)
     try:
         client = connect(mailbox, settings)

@@ -67,7 +67,7 @@ def _mark_seen(root: Path, name: str) -> None:
 
 
 def wait_for_maildir(mailbox: MaildirMailbox, timeout: float, interval: float = 1.0) -> bool:
-    """Return True as soon as new/ holds a file, or False after `timeout` seconds."""
+    """Return True as soon as new/ contains a file, or False after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         try:

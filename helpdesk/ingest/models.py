@@ -29,10 +29,11 @@ class MailboxState(Base):
 
 
 class IngestRecord(Base):
-    """One processed inbound mail: its identity, what became of it, and where it came from.
+    """One processed inbound mail: its identity, its outcome and its source.
 
-    The unique raw hash and Message-ID key make two workers that ingest the
-    same mail at once end with one record; the loser reports a duplicate.
+    The raw hash and the Message-ID key are unique. So when two workers ingest
+    the same mail at once, one record remains and the other worker reports a
+    duplicate.
     Ignored mail (auto-replies without a ticket, our own replies) has only
     this record. No content and no address is stored here.
     """

@@ -1,4 +1,4 @@
-"""Where a raw mail came from, and what ingesting it did."""
+"""The source of a raw mail and the outcome of ingesting it."""
 
 from __future__ import annotations
 

@@ -105,8 +105,8 @@ def ingest_one(settings: Settings, raw: bytes, source: Source) -> IngestOutcome:
 
     When ingestion fails for a reason other than the mail's content (a bug, a
     rejected value), the mail is quarantined with its raw copy in a second
-    transaction, so one bad mail never blocks the mailbox. Database outages
-    still raise: the next poll retries the mail.
+    transaction, so one bad mail does not block the mailbox. If that fails too
+    (a database outage), the error propagates and the next poll retries the mail.
     """
     try:
         with session_scope(settings) as session:

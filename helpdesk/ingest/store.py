@@ -34,7 +34,7 @@ def original_text(parsed: ParsedMessage) -> str:
 
 
 def add_event(session: Session, ticket: Ticket, kind: str, **detail: object) -> None:
-    """Add a history line; `detail` holds ids and states only, never text."""
+    """Add a history line; `detail` contains ids and states only, never text."""
     session.add(TicketEvent(ticket=ticket, kind=kind, detail=detail))
 
 

@@ -1,8 +1,8 @@
 """HTML parts: readable text for staff and search, and sanitised HTML for display.
 
 Sanitised HTML keeps formatting and inline (cid:) images but no scripts,
-styles, forms or remote resources, so opening a mail never tells the sender
-that it was read.
+styles, forms or remote resources, so opening a mail sends no read signal back
+to the sender.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ class ParsedAttachment:
 
 @dataclass
 class BounceInfo:
-    """What a delivery status notification or bounce says about an earlier message."""
+    """The delivery result that a status notification or bounce reports for an earlier message."""
 
     original_message_ids: list[str]
     action: str | None = None  # the DSN Action field: failed, delayed, delivered, relayed, expanded

@@ -30,9 +30,9 @@ MAX_HEADER_BYTES = 256 * 1024
 
 MAX_DIAGNOSTIC_LENGTH = 500
 
-# The stdlib parser ends the header block at the first line that is not a
-# header (its own rule, from email.feedparser); such a line followed by real
-# headers is a header continuation that lost its indentation.
+# The stdlib parser (email.feedparser) ends the header block at the first line
+# that does not match this pattern. When real headers follow such a line, it
+# is a header continuation that lost its indentation.
 HEADER_LINE = re.compile(rb"^(?:From |[\041-\071\073-\176]*:|[\t ])")
 KNOWN_HEADER = re.compile(
     rb"^(?:from|to|cc|subject|date|message-id|mime-version|content-[a-z-]+|received|return-path|"
@@ -48,7 +48,7 @@ def generated_message_id(raw: bytes) -> str:
 
 
 def parse_message(raw: bytes, max_bytes: int | None = None) -> ParsedMessage:
-    """Decode one raw mail. Never raises on bad input.
+    """Decode one raw mail. Bad input never raises: any Exception becomes `unreadable`.
 
     A mail over `max_bytes` gets only its headers read and `too_large` set.
     A mail that cannot be read has `unreadable` set to the reason; both keep
