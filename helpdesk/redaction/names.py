@@ -203,6 +203,8 @@ class NameFinder:
         # After "van der" a capitalised word is a surname even when it is also a word ("Berg").
         token = self.tokens[index]
         if self.is_capitalised(token):
+            if token.fold in self.words.places and not self.is_surname(token):
+                return False  # "Karim de Molenbeek": a place of origin
             return token.fold not in self.words.organisations
         if allow_lower and token.text.islower():
             return self.is_surname(token) or not self.is_common(token)
@@ -435,15 +437,54 @@ class NameFinder:
         if self.text[start:self.tokens[index].start].strip(" \t>*-–\"'"):
             return
         parsed = self.parse(index, allow_lower=True)
-        if not parsed:
-            return
-        rest = self.text[parsed[1]:end]
-        if rest.strip(" \t.,!;:") and not re.fullmatch(r"\s*[,(–-].*", rest):
+        if after_closing and not self._fills_line(parsed, end):
+            parsed = self._capitalised_line(index, end)
+        if not parsed or not self._fills_line(parsed, end):
             return
         first = self.tokens[index]
         if first.text.islower() and not self.is_given(first) and parsed[0] == index and not after_closing:
             return  # a single unknown lower-case word at the end is more often text than a name
         self.add(first.start, parsed[1])
+
+    def _fills_line(self, parsed: tuple[int, int] | None, end: int) -> bool:
+        if not parsed:
+            return False
+        rest = self.text[parsed[1]:end]
+        return not rest.strip(" \t.,!;:") or bool(re.fullmatch(r"\s*[,(–-].*", rest))
+
+    def _capitalised_line(self, index: int, end: int) -> tuple[int, int] | None:
+        """Read a signature line of capitalised words as a name ("Raf Wijnants").
+
+        Under a closing formula a word that is also common in some language
+        ("Raf", "Will") still belongs to the name, provided another word of
+        the line is a name or no common word.
+        """
+        last = index
+        while last + 1 < len(self.tokens) and self.tokens[last + 1].end <= end and self._joined(last, last + 1):
+            last += 1
+        line_tokens = range(index, last + 1)
+        if last - index >= 4 or self.text[self.tokens[last].end:end].strip(" \t.,!;:"):
+            return None
+        if not all(
+            self.is_initial(position)
+            or self.tokens[position].fold in PARTICLES
+            or (self.is_capitalised(self.tokens[position]) and self.tokens[position].fold not in self.words.organisations)
+            for position in line_tokens
+        ):
+            return None
+        if not any(
+            self.is_given(self.tokens[position])
+            or self.is_surname(self.tokens[position])
+            or not self.is_common(self.tokens[position])
+            for position in line_tokens
+            if not self.is_initial(position) and self.tokens[position].fold not in PARTICLES
+        ):
+            return None
+        if self.tokens[index].fold in self.words.common_words and self.tokens[index].fold not in self.words.given_names:
+            if last == index or self.tokens[index].fold in ARTICLES:
+                return None
+        end_offset = self.tokens[last].end + (1 if self.is_initial(last) else 0)
+        return last, end_offset
 
     def run(self) -> list[Entity]:
         self.from_listed_given_names()
