@@ -31,6 +31,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
+from celery.exceptions import Retry
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -125,8 +126,6 @@ def time_task(task: str) -> Iterator[None]:
 
     Celery's Retry exception counts as "retry", any other exception as "failure".
     """
-    from celery.exceptions import Retry
-
     started = time.perf_counter()
     outcome = "failure"
     try:
