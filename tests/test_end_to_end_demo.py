@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 from sqlalchemy import func, select
 
-from helpdesk.accounts.services import find_user, verify_password
+from helpdesk.accounts.services import find_user, set_password, verify_password
 from helpdesk.db import session_scope
 from helpdesk.tickets.models import Ticket
 from tests.conftest import make_settings
@@ -40,8 +40,6 @@ def test_demo_messages_copied_once(sqlite_settings):
 def test_demo_login_survives_password_change(sqlite_settings):
     first = ensure_demo_login(sqlite_settings)
     with session_scope(sqlite_settings) as session:
-        from helpdesk.accounts.services import set_password
-
         set_password(session, find_user(session, first.email), "een ander wachtwoord van staff")
 
     second = ensure_demo_login(sqlite_settings)
