@@ -1,10 +1,10 @@
 """Measure article suggestions and urgency on a labelled question set.
 
-Each question (JSONL: subject, body, language, primary, topics, urgent,
-urgent_reason; `primary: none` means that no article fits) is turned into a
-raw mail with varied encodings, HTML-only bodies, quoted earlier mail and
-signatures, then runs through the same path as `helpdesk suggest`:
-parse, redact, suggest, draft.
+Each question is a JSONL line with subject, body, language, primary, topics,
+urgent and urgent_reason, where `primary: none` means that no article fits.
+The script turns it into a raw mail with varied encodings, HTML-only bodies,
+quoted earlier mail or signatures. The mail then runs through the same path as
+`helpdesk suggest`: parse, redact, suggest, draft.
 
 Definitions:
 - top-1: the first suggestion is the primary article or any labelled topic.
@@ -51,7 +51,7 @@ from kb.index import ArticleIndex, ArticleRecord  # noqa: E402
 from kb.mailtext import parse_mail  # noqa: E402
 from kb.suggest import suggest  # noqa: E402
 
-# Earlier helpdesk replies quoted under a client's answer. They are about a
+# Earlier helpdesk replies quoted under a client's reply. They are about a
 # different subject on purpose: a quote that leaks into the search shows up as a wrong suggestion.
 QUOTED_REPLIES = {
     "nl": "Bedankt voor je vraag over vaccinatie tegen hepatitis B. Die prik krijg je bij de huisarts.",

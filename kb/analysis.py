@@ -31,7 +31,7 @@ MIN_SPELLING_LENGTH = 5
 # real words, not misspellings, even when no article uses them.
 REAL_WORD_ZIPF = 2.0
 
-# Everyday words say little about which article fits, even when few articles
+# Everyday words show little about which article fits, even when few articles
 # contain them. In questions, a word's weight falls linearly from 1 at this
 # Zipf frequency (wordfreq) to COMMON_WORD_WEIGHT at COMMON_WORD_ZIPF.
 RARE_WORD_ZIPF = 4.5
@@ -139,7 +139,7 @@ class Analyzer:
     """Turns text into weighted terms; the same analysis runs on articles and on questions.
 
     `vocabulary` (surface words of the indexed articles and the thesaurus) enables
-    compound splitting; `known_terms` and `spelling` enable spelling correction of
+    compound splitting. `known_terms` and `spelling` enable spelling correction of
     question words that no article contains.
     """
 

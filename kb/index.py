@@ -1,9 +1,9 @@
 """The article search index: weighted fields, BM25 scoring, one result per slug.
 
 The scorer is our own (Okapi BM25 with Lucene's idf) rather than rank_bm25 or
-bm25s, because questions carry weighted terms (thesaurus concepts, compound
-parts, spelling fixes) and suggestions must name the words that matched; both
-need per-term weights and per-term contributions, which neither library exposes.
+bm25s. Questions carry weighted terms (thesaurus concepts, compound parts,
+spelling fixes), and suggestions must name the words that matched. Both need
+per-term weights and per-term contributions, which neither library exposes.
 Impacts are computed once at build time, so a search only sums posting lists.
 """
 
@@ -20,7 +20,7 @@ from kb.analysis import CONCEPT_PREFIX, Analyzer, SpellingCorrector, Term
 from kb.text import stop_words, words
 from kb.thesaurus import compiled_thesaurus
 
-# Field weights: a word in the title or keywords says more about the article than one in the body.
+# Field weights: a word in the title or keywords tells more about the article than one in the body.
 FIELD_WEIGHTS = {"title": 4.0, "keywords": 2.0, "short_answer": 2.0, "body": 0.5}
 BM25_K1 = 1.2
 BM25_B = 0.75

@@ -17,7 +17,7 @@ class MailText:
 
 
 def parse_mail(raw: bytes) -> MailText:
-    """Decode a raw mail with the core parser, which never raises on bad input."""
+    """Decode a raw mail with the core parser (documented not to raise on bad input)."""
     parsed = parse_message(raw)
     return MailText(
         subject=parsed.subject or "", text=parsed.text or "", new_text=parsed.new_text or "", date=parsed.date

@@ -19,8 +19,8 @@ logger = logging.getLogger(__name__)
 def suggest_for_message(session: Session, settings: Settings, ticket: Ticket, message: Message) -> SuggestionResult:
     """Fill the ticket's language, theme, urgency, draft and suggestions from one inbound message.
 
-    Works on the redacted subject and new text that ingestion stored; replaces the
-    ticket's earlier suggestions, because the newest message is what staff answer.
+    Works on the redacted subject and new text that ingestion stored. Replaces the
+    ticket's earlier suggestions, because staff reply to the newest message.
     """
     if ticket.id is None or message.id is None:
         session.flush()

@@ -1,8 +1,9 @@
 """Suggesting FAQ articles for a client's question.
 
-A mail may hold several questions. The whole text is ranked once, and each
-question (a sentence ending in '?' with the statements before it) is ranked on
-its own; the best article of each question that fits well joins the list.
+A mail may hold several questions. The whole text is ranked once. Each
+question (a sentence ending in '?' with the statements before it) is also
+ranked on its own, and the best article of each question that fits well joins
+the list.
 A question that fits no article well yields `confident=False` instead of a
 forced suggestion.
 """
@@ -99,7 +100,7 @@ class Ranking:
 def _rank(index: ArticleIndex, text: str, language: str, limit: int, subject: str = "") -> Ranking:
     terms = index.analyze(f"{subject}\n\n{text}", language)
 
-    # The question sentences say what the client wants to know; the story around
+    # The question sentences state what the client wants to know. The story around
     # them adds context but also noise, so words found only there count less.
     questions = [sentence for sentence in split_sentences(text) if sentence.endswith("?")]
     if questions:

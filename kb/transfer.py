@@ -33,10 +33,14 @@ class ImportSummary:
         )
 
 
-def read_directory(directory: Path, errors: list[str] | None = None) -> list[ArticleFile]:
-    """Read every article file under `directory`; unreadable files are appended to `errors`."""
+def _require_directory(directory: Path) -> None:
     if not directory.is_dir():
         raise FileNotFoundError(f"{directory}: folder not found; give the folder that holds nl/, fr/ and en/.")
+
+
+def read_directory(directory: Path, errors: list[str] | None = None) -> list[ArticleFile]:
+    """Read every article file under `directory`; unreadable files are appended to `errors`."""
+    _require_directory(directory)
     files = []
     for path in iter_article_files(directory):
         try:
@@ -78,8 +82,7 @@ def import_directory(
     Each file is imported in its own savepoint, so a failing file leaves no half-written rows.
     `progress` may wrap the list of paths (for a progress bar).
     """
-    if not directory.is_dir():
-        raise FileNotFoundError(f"{directory}: folder not found; give the folder that holds nl/, fr/ and en/.")
+    _require_directory(directory)
     summary = ImportSummary()
     paths = list(iter_article_files(directory))
 

@@ -6,7 +6,7 @@
 - `danger`: someone is in acute danger (violence, confinement, suicide).
 
 A missed PEP window costs more than a false alarm, so a condom incident or
-needle injury told without any date counts as recent. Questions that only ask
+needle injury reported without any date counts as recent. Questions that only ask
 "what if" get no urgency unless they also name a recent moment.
 Patterns run on accent-folded, lower-case text (kb.text.fold).
 """
@@ -40,7 +40,7 @@ _FAILED = (
     r"|broke\w*|burst|torn|tore|ripped|split|slipped\w*|came off|fell off|stuck inside)"
 )
 
-# Events that can call for PEP, told or not with a date.
+# Events that can call for PEP, with or without a date.
 CONDOM_INCIDENT = _any(
     rf"{_CONDOM}\W+(?:\w+\W+){{0,5}}?{_FAILED}",
     rf"{_FAILED}\W+(?:\w+\W+){{0,3}}?{_CONDOM}",
@@ -132,7 +132,7 @@ ADULT_AGE = re.compile(
     r"\b(?:zei|zegt|beweerde|is|was|said|says|claimed|dit|disait|a)\b(?: \w+){0,3}? (?:1[89]|[2-9]\d)\b(?! ?(?:uur|euro|eur|minuten|km|heures|hours|minutes|jaar geleden|years ago))"
 )
 
-# Acute danger in itself, wherever it is told.
+# Acute danger in itself, in any sentence of the mail.
 DANGER_SIGNS = _any(
     r"\b(?:acuut|direct|levens)gevaar\b|\bin (?:acuut |direct )?gevaar\b|\ben danger\b|\bin danger\b",
     r"\bzelfmoord\w*|\bsuicid\w*|\beinde? aan (?:mijn|m'n|het) leven\b|\bniet meer (?:leven|verder)\b|\bmezelf (?:iets )?aan(?:doen)?\b",

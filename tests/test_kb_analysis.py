@@ -130,6 +130,6 @@ def test_detect_language(text, language):
     assert detect_language(text) == language
 
 
-def test_detect_language_falls_back_to_dutch_for_short_text():
+def test_short_text_defaults_to_dutch():
     assert detect_language("PZC?") == "nl"
     assert detect_language("ok thanks") == "nl"

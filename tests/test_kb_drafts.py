@@ -36,7 +36,7 @@ def add_articles(session):
     create_draft(session, "concept", "nl", "Nog niet klaar", short_answer="Nog een ontwerp.")
 
 
-def test_dutch_draft_has_short_answer_link_and_sign_off(settings):
+def test_dutch_draft_content(settings):
     with session_scope(settings) as session:
         add_articles(session)
         draft = compose_draft(session, settings, ["condoom-gescheurd"], "nl")

@@ -93,7 +93,7 @@ def test_written_date_is_compared_with_arrival_day():
     assert PEP_WINDOW in assess_urgency(text, received=dt.date(2026, 2, 4)).reasons
 
 
-def test_young_looking_with_stated_adult_age_is_not_minor():
+def test_stated_adult_age_clears_young_look():
     assert MINOR not in assess_urgency("Ze zag er heel jong uit, maar ze zei dat ze 23 was.").reasons
 
 
@@ -106,6 +106,6 @@ def test_violence_happening_now_is_danger():
     assert DANGER in assess_urgency("Ik zie net dat een man een vrouw in een auto duwt, ze huilt. Bel ik 112?").reasons
 
 
-def test_adult_age_in_advert_does_not_clear_young_look():
+def test_advert_age_keeps_minor_suspicion():
     text = "Het meisje op de foto's ziet er heel jong uit, het profiel op de site zegt 19. Hoe kan ik dat nagaan?"
     assert MINOR in assess_urgency(text).reasons
