@@ -1,0 +1,149 @@
+"""Measure IMAP ingestion end to end against a private Dovecot, and the floor beneath it.
+
+End to end: `helpdesk.ingest.polling.poll_mailbox` fetches every message by
+UID in batches, parses, de-duplicates, threads, redacts, encrypts, stores,
+runs the registered ingest steps (the knowledge base's suggestions) and marks
+each message \\Seen after its commit.
+
+Floor: one imapclient connection fetches the same messages with BODY.PEEK[]
+in the same batch size and parses each with the standard library
+(`email.message_from_bytes(policy=default)` and `get_body().get_content()`),
+in one process, without a database.
+
+Usage:
+    .venv/bin/python bench/ingest.py [--messages 5000] [--batch-size 100]
+        [--database-url URL] [--without-steps]
+
+Needs Debian's dovecot-imapd. The database defaults to a new SQLite file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email
+import email.policy
+import logging
+import random
+import shutil
+import sys
+import tempfile
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPOSITORY))
+
+from helpdesk import schema  # noqa: E402
+from helpdesk.config import load_settings  # noqa: E402
+from helpdesk.ingest.polling import poll_mailbox  # noqa: E402
+from helpdesk.plugins import get_registry  # noqa: E402
+from tests.services.dovecot import DovecotServer  # noqa: E402
+
+QUESTIONS = [
+    "Hallo, ik had vorige week onbeschermd contact. Wanneer kan ik me laten testen op hiv?",
+    "Het condoom is gescheurd tijdens het pijpen. Moet ik PEP nemen? Bel me op 0470 12 34 56.",
+    "Bonjour, est-ce que je peux me faire dépister gratuitement et anonymement à Bruxelles ?",
+    "Hi, I have a rash after a visit last weekend. Could this be an STI? My name is Tom Peeters.",
+    "Waar kan ik PrEP krijgen en hoeveel kost dat? Ik woon in de Kerkstraat 12 in Gent.",
+]
+
+
+def generated_mail(number: int, rng: random.Random) -> bytes:
+    """Return one client mail; every fifth is HTML only and every seventh a reply."""
+    message = EmailMessage()
+    message["From"] = f"Client {number} <client{number}@example.net>"
+    message["To"] = "vragen@helpdesk.test"
+    message["Subject"] = f"Vraag {number}"
+    message["Message-ID"] = f"<bench-{number}@example.net>"
+    if number % 7 == 0 and number > 0:
+        message["In-Reply-To"] = f"<bench-{number - 1}@example.net>"
+    text = rng.choice(QUESTIONS) + "\n\nGroeten\n"
+    if number % 5 == 0:
+        message.set_content(f"<html><body><p>{text}</p></body></html>", subtype="html")
+    else:
+        message.set_content(text)
+    return message.as_bytes()
+
+
+def fill_mailbox(account, count: int) -> None:
+    rng = random.Random(1)
+    with account.connect() as client:
+        for number in range(count):
+            client.append("INBOX", generated_mail(number, rng))
+
+
+def floor_rate(account, batch_size: int) -> tuple[int, float]:
+    """Fetch and stdlib-parse every message once; return the count and seconds."""
+    started = time.perf_counter()
+    parsed = 0
+    with account.connect() as client:
+        client._imap.debug = 0  # same setting as the ingest source
+        client.select_folder("INBOX", readonly=True)
+        uids = sorted(client.search(["UID", "1:*"]))
+        for start in range(0, len(uids), batch_size):
+            response = client.fetch(uids[start:start + batch_size], ["BODY.PEEK[]"])
+            for data in response.values():
+                message = email.message_from_bytes(data[b"BODY[]"], policy=email.policy.default)
+                body = message.get_body(preferencelist=("plain", "html"))
+                if body is not None:
+                    body.get_content()
+                parsed += 1
+    return parsed, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=5000, help="Number of generated messages (default 5000).")
+    parser.add_argument("--batch-size", type=int, default=100, help="UIDs per FETCH (default 100).")
+    parser.add_argument("--database-url", default="", help="Database URL (default: a new SQLite file).")
+    parser.add_argument("--without-steps", action="store_true", help="Skip registered ingest steps (kb suggestions).")
+    arguments = parser.parse_args()
+
+    logging.disable(logging.WARNING)
+    root = Path(tempfile.mkdtemp(prefix="helpdesk-bench-"))
+    root.chmod(0o755)
+    (root / "dovecot").mkdir()
+    (root / "dovecot").chmod(0o755)
+    server = DovecotServer(root / "dovecot")
+    server.start()
+    try:
+        account = server.add_user()
+        fill_mailbox(account, arguments.messages)
+
+        floor_count, floor_seconds = floor_rate(account, arguments.batch_size)
+
+        data_dir = root / "var"
+        settings = load_settings(
+            {
+                "HELPDESK_DATA_DIR": str(data_dir),
+                "HELPDESK_DATABASE_URL": arguments.database_url or f"sqlite:///{data_dir / 'helpdesk.sqlite3'}",
+                "HELPDESK_SECRET_KEY": "bench-secret",
+                "HELPDESK_IMAP_BATCH_SIZE": str(arguments.batch_size),
+                "HELPDESK_IMAP_AFTER_PROCESSING": "seen",
+            }
+        )
+        schema.upgrade(settings)
+        if arguments.without_steps:
+            get_registry().ingest_steps.clear()
+
+        started = time.perf_counter()
+        summary = poll_mailbox(settings, account.imap_url)
+        seconds = time.perf_counter() - started
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+    if summary.error:
+        raise SystemExit(f"poll failed: {summary.error}")
+    end_to_end = summary.fetched / seconds
+    floor = floor_count / floor_seconds
+    print(f"messages: {arguments.messages}, batch size: {arguments.batch_size}, steps: {not arguments.without_steps}")
+    print(f"end to end: {summary.fetched} in {seconds:.1f} s = {end_to_end:.1f} messages/s "
+          f"(ingested {summary.ingested}, duplicates {summary.duplicates}, ignored {summary.ignored})")
+    print(f"floor (imapclient fetch + stdlib parse): {floor_count} in {floor_seconds:.1f} s = {floor:.1f} messages/s")
+    print(f"floor / end to end: {floor / end_to_end:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
