@@ -17,7 +17,7 @@ _SUFFIXES = (
     "vest|wal|hof|hofje|pad|veld|hoek|dries|park|berg|dal|heide|akker|steeg|gang|plaats|erf|meers|burcht|"
     "poort|ring|rei|dam|zijde|oord|boulevard|square|straße|strasse"
 )
-_WORD = r"[A-ZÀ-Ý][\wÀ-ÿ'’.-]*"
+_WORD = r"[A-ZÀ-Ý][\wÀ-ÿ'’.-]{0,40}"
 # The suffix of a street name, found first because it is rare; the words before it are read afterwards.
 _SUFFIX_END = re.compile(rf"(?:{_SUFFIXES})(?![\w-])")
 # Up to three capitalised words before the suffixed word: "Koningin Astridlaan", "Grote Markt".

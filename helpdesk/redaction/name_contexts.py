@@ -20,14 +20,14 @@ _CLOSING_WORDS = (
     r"hoogachtend|tot\s+(?:dinsdag|maandag|woensdag|donderdag|vrijdag|zaterdag|zondag|snel|later|straks|dan|ziens)|"
     r"ciao|doei|daag|adios|x+|xx+)"
 )
-CLOSING_LINE = re.compile(rf"^[>\s]*{_CLOSING_WORDS}[\s,.!]*$")
+CLOSING_LINE = re.compile(rf"^[> \t]*{_CLOSING_WORDS}[\s,.!]*$")
 # "Groetjes, Bas" and "Groeten Tom" on one line, also after the last sentence: "… hpv? mvg tom".
-CLOSING_INLINE = re.compile(rf"(?:^|[.!?]\s+)[>\s]*{_CLOSING_WORDS}(?:\s*[,.!:-]\s*|\s+)(?P<rest>\S.*)$")
+CLOSING_INLINE = re.compile(rf"(?:^[> \t]*|[.!?][ \t]+)(?:{_CLOSING_WORDS})(?:[ \t]*[,.!:-][ \t]*|[ \t]+)(?P<rest>\S.*)$")
 FOOTER_LINE = re.compile(
     r"^\s*(?:verstuurd|verzonden|sent|envoyé|envoye|get outlook|download|--+|__+|==+|\[|>?\s*$)",
 )
 GREETING = re.compile(
-    r"(?:^|\n)[>\s]*(?:beste|dag|hallo|hallo daar|hoi|hey|hi|hello|dear|lieve|liefste|bonjour|bonsoir|salut|"
+    r"(?:^|\n)[> \t]*(?:beste|dag|hallo|hallo daar|hoi|hey|hi|hello|dear|lieve|liefste|bonjour|bonsoir|salut|"
     r"cher|chère|goedemorgen|goedemiddag|goedenavond|goeiedag|goedendag|goeiemorgen|goeieavond|hé|yo)"
     r"[ \t]+(?:(?:meneer|mevrouw|heer|dhr\.?|mevr\.?|mr\.?|mrs\.?|ms\.?|dokter|dr\.?|madame|monsieur)[ \t]+)?",
 )
@@ -43,7 +43,7 @@ SELF_INTRODUCTION_WORDS = frozenset(
     "mijn ik k je mon moi my i i'm this hier dit zijn haar his her son sa op ten t au in namens ondertekend signed".split()
 )
 LABEL = re.compile(
-    r"(?:^|\n)[>\s]*(?:naam|voornaam|voornamen|familienaam|achternaam|roepnaam|volledige naam|name|"
+    r"(?:^|\n)[> \t]*(?:naam|voornaam|voornamen|familienaam|achternaam|roepnaam|volledige naam|name|"
     r"first\s+name|last\s+name|surname|full\s+name|nom|prénom|nom\s+de\s+famille|contactpersoon|contact|"
     r"afzender|from|van|de|aan|to|cc|patiënt|patient|klant|client|cliënt|sender|expéditeur|"
     r"ondertekening|handtekening)[ \t]*:[ \t]*",
@@ -97,7 +97,7 @@ QUOTED_NAME = re.compile(r"[\"'“‘«„][ \t]?(?P<name>[A-ZÀ-Ý][\wÀ-ÿ'’
 QUOTE_CONTEXT = re.compile(r"noem|heet|naam|name|called|als\b|as\b|alias|appel|nom\b|werknaam|bekend|known|zegt|zei")
 # Advert style: a working name followed by an age, "Lola (19)", "Esmée 💋 21j", "Nina, 23 jaar".
 AGE_AFTER = re.compile(
-    r"[A-ZÀ-Ý][\wÀ-ÿ'’-]+(?=[ \t]*(?:[^\w\s]{1,3}[ \t]*)?(?:\([ \t]*\d{2}[ \t]*(?:j|jr|jaar|ans|y|yo|yrs)?\.?[ \t]*\)"
+    r"(?<![\w'’-])[A-ZÀ-Ý][^\W\d_]{1,30}(?=[ \t]*(?:[^\w\s]{1,3}[ \t]*)?(?:\([ \t]*\d{2}[ \t]*(?:j|jr|jaar|ans|y|yo|yrs)?\.?[ \t]*\)"
     r"|,?[ \t]*\d{2}[ \t]?(?:j|jr|jaar|ans|y|yo|yrs)\b))"
 )
 EMAIL_DISPLAY_NAME = re.compile(
