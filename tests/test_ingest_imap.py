@@ -242,3 +242,33 @@ def test_mark_processed_tolerates_expunged_mail(imap_settings, imap_account, aft
         client.logout()
 
     assert imap_account.folder_uids("INBOX") == []
+
+
+def test_starttls_with_ca_file(dovecot, imap_settings, imap_account):
+    imap_account.append(client_mail(1))
+    url = imap_account.url(query=f"starttls=1&cafile={dovecot.ca_file}")
+
+    summary = poll_mailbox(imap_settings, url)
+
+    assert summary.error is None
+    assert summary.ingested == 1
+
+
+def test_imaps_with_ca_file(dovecot, imap_settings, imap_account):
+    imap_account.append(client_mail(1))
+    url = imap_account.url(scheme="imaps", query=f"cafile={dovecot.ca_file}")
+
+    summary = poll_mailbox(imap_settings, url)
+
+    assert summary.error is None
+    assert summary.ingested == 1
+
+
+def test_untrusted_certificate_rejected(imap_settings, imap_account):
+    imap_account.append(client_mail(1))
+
+    summary = poll_mailbox(imap_settings, imap_account.url(scheme="imaps"))
+
+    assert summary.error is not None
+    assert "CERTIFICATE_VERIFY_FAILED" in summary.error
+    assert count(imap_settings, Ticket) == 0

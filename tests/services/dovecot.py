@@ -38,7 +38,9 @@ log_path = {root}/dovecot.log
 instance_name = helpdesk-test-{instance}
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{root}/tls/cert.pem
+ssl_key = <{root}/tls/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {system_user}
@@ -68,7 +70,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
   }}
 }}
 service anvil {{
@@ -114,9 +117,12 @@ class ImapAccount:
     def imap_url(self) -> str:
         return self.url()
 
-    def url(self, folder: str = "INBOX", password: str | None = None) -> str:
+    def url(self, folder: str = "INBOX", password: str | None = None, scheme: str = "imap", query: str = "") -> str:
+        """Return a mailbox URL; scheme "imaps" uses the server's implicit-TLS port."""
         secret = quote(self.password if password is None else password, safe="")
-        return f"imap://{quote(self.user, safe='')}:{secret}@{self.host}:{self.port}/{quote(folder, safe='')}"
+        port = self.server.imaps_port if scheme == "imaps" else self.port
+        url = f"{scheme}://{quote(self.user, safe='')}:{secret}@{self.host}:{port}/{quote(folder, safe='')}"
+        return f"{url}?{query}" if query else url
 
     def connect(self) -> IMAPClient:
         client = IMAPClient(self.host, port=self.port, ssl=False, timeout=10)
@@ -155,6 +161,39 @@ class ImapAccount:
         self.server.doveadm("mailbox", "update", "-u", self.user, "--uid-validity", str(value), folder)
 
 
+def _write_self_signed_certificate(folder: Path) -> None:
+    """Write a certificate and key for 127.0.0.1, valid for one day."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    folder.mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    (folder / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    (folder / "key.pem").chmod(0o600)
+
+
 def _appended_uid(response: bytes) -> int | None:
     # Dovecot replies "[APPENDUID <uidvalidity> <uid>] Append completed."
     text = response.decode("ascii", "replace") if isinstance(response, bytes) else str(response)
@@ -170,6 +209,7 @@ class DovecotServer:
         self.root = root
         self.host = "127.0.0.1"
         self.port = free_port()
+        self.imaps_port = free_port()
         self.process: subprocess.Popen | None = None
         self._system_user, self._system_group, self._uid, self._gid = _system_account()
         self.config_path = root / "dovecot.conf"
@@ -208,15 +248,23 @@ class DovecotServer:
         users_path.chmod(0o644)
         return ImapAccount(self, user, password)
 
+    @property
+    def ca_file(self) -> Path:
+        """The self-signed certificate that clients must trust for STARTTLS and imaps."""
+        return self.root / "tls" / "cert.pem"
+
     def start(self) -> None:
         for folder in ("run", "state", "mail"):
             (self.root / folder).mkdir(parents=True, exist_ok=True)
+        if not self.ca_file.exists():
+            _write_self_signed_certificate(self.root / "tls")
         os.chown(self.root / "mail", self._uid, self._gid)
         self.config_path.write_text(
             CONFIG_TEMPLATE.format(
                 root=self.root,
                 instance=self.root.name,
                 port=self.port,
+                imaps_port=self.imaps_port,
                 system_user=self._system_user,
                 system_group=self._system_group,
                 uid=self._uid,
