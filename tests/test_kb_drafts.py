@@ -261,3 +261,30 @@ def test_kb_export_command_writes_files(shipped_articles, tmp_path):
     result = run_cli(shipped_articles, ["kb", "export", str(tmp_path / "out")])
     assert result.output.startswith("Exported ")
     assert (tmp_path / "out" / "nl" / "prep.md").exists()
+
+
+def test_ingested_mail_gets_suggestions(shipped_articles):
+    from email.utils import format_datetime
+
+    from helpdesk.db import utcnow
+    from helpdesk.ingest.pipeline import ingest_raw
+
+    settings = shipped_articles
+    message = EmailMessage()
+    message["From"] = "Jan Peeters <jan.peeters@example.net>"
+    message["To"] = "vragen@helpdesk.test"
+    message["Subject"] = "kapotje gescheurd"
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = "<kb-ingest-1@example.net>"
+    message.set_content("Vannacht is het condoom gescheurd bij een escort. Wat moet ik doen?\n\nJan Peeters\n0470 12 34 56\n")
+
+    with session_scope(settings) as session:
+        outcome = ingest_raw(session, settings, message.as_bytes())
+
+    with session_scope(settings) as session:
+        ticket = session.get(Ticket, outcome.ticket_id)
+        assert ticket.urgent_reason == "pep-window"
+        assert ticket.draft_slugs[:1] == ["condoom-gescheurd"]
+        assert "0470" not in ticket.draft
+        assert "Jan" not in ticket.draft
+        assert ticket.suggestions[0].slug == "condoom-gescheurd"
