@@ -17,6 +17,26 @@ from kb.models import Article, ArticleStatus
 FRONT_MATTER_KEYS = ("slug", "language", "theme", "title", "short_answer", "keywords", "sources", "last_checked", "status")
 
 
+class _FlowList(list):
+    """A list that the export writes on one line, as article files list their keywords."""
+
+
+class _FoldedText(str):
+    """A string that the export writes as a folded block ('>-'), as article files write short answers."""
+
+
+class _ArticleDumper(yaml.SafeDumper):
+    pass
+
+
+_ArticleDumper.add_representer(
+    _FlowList, lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+)
+_ArticleDumper.add_representer(
+    _FoldedText, lambda dumper, data: dumper.represent_scalar("tag:yaml.org,2002:str", data, style=">")
+)
+
+
 class ArticleFileError(ValueError):
     """An article file cannot be read; the message names the file and the fix."""
 
@@ -103,8 +123,8 @@ def article_to_text(article: Article) -> str:
         "language": article.language,
         "theme": article.theme,
         "title": article.title,
-        "short_answer": article.short_answer,
-        "keywords": list(article.keywords or []),
+        "short_answer": _FoldedText(article.short_answer) if article.short_answer else "",
+        "keywords": _FlowList(article.keywords or []),
         "sources": [dict(source) for source in article.sources or []],
         "last_checked": article.last_checked,
         "status": ArticleStatus(article.status).value,
@@ -113,7 +133,7 @@ def article_to_text(article: Article) -> str:
     if isinstance(metadata.get("last_checked"), dt.datetime):
         metadata["last_checked"] = metadata["last_checked"].date()
     post = frontmatter.Post(article.body or "", **metadata)
-    return frontmatter.dumps(post, sort_keys=False, allow_unicode=True, width=100) + "\n"
+    return frontmatter.dumps(post, Dumper=_ArticleDumper, sort_keys=False, allow_unicode=True, width=80) + "\n"
 
 
 def write_article_file(directory: Path, article: Article) -> Path:
