@@ -12,7 +12,9 @@ from helpdesk.db import session_scope
 from helpdesk.ingest.models import MailboxState
 from helpdesk.ingest.imap import connect, mark_processed
 from helpdesk.ingest.polling import idle_wait, poll_all, poll_mailbox
+from helpdesk.ingest.removal import delete_mailbox_copies
 from helpdesk.ingest.sources import mailbox_key, parse_mailbox_url
+from helpdesk.privacy.retention import MailboxCopy
 from helpdesk.tickets.models import Message, Ticket
 
 pytestmark = pytest.mark.dovecot
@@ -272,3 +274,28 @@ def test_untrusted_certificate_rejected(imap_settings, imap_account):
     assert summary.error is not None
     assert "CERTIFICATE_VERIFY_FAILED" in summary.error
     assert count(imap_settings, Ticket) == 0
+
+
+def test_delete_mailbox_copies_after_move(imap_settings, imap_account):
+    settings = imap_settings.with_overrides(imap_after_processing="move")
+    imap_account.append(client_mail(1))
+    imap_account.append(client_mail(2))
+    poll_mailbox(settings, imap_account.imap_url)
+    key = mailbox_key(imap_account.imap_url)
+
+    summary = delete_mailbox_copies(
+        settings,
+        [MailboxCopy(key, "imap-1@example.net"), MailboxCopy(key, "missing@example.net")],
+    )
+
+    assert (summary.deleted, summary.not_found, summary.failed) == (1, 1, 0)
+    assert len(imap_account.folder_uids("Verwerkt")) == 1
+
+
+def test_delete_mailbox_copies_wrong_password(imap_settings, imap_account):
+    url = imap_account.url(password="wrong-password")
+    settings = imap_settings.with_overrides(mailbox_urls=(url,))
+
+    summary = delete_mailbox_copies(settings, [MailboxCopy(mailbox_key(url), "imap-1@example.net")])
+
+    assert summary.failed == 1

@@ -12,6 +12,9 @@ from sqlalchemy import func, select
 from helpdesk.cli import main
 from helpdesk.db import session_scope
 from helpdesk.ingest.polling import poll_mailbox
+from helpdesk.ingest.removal import delete_mailbox_copies
+from helpdesk.ingest.sources import mailbox_key
+from helpdesk.privacy.retention import MailboxCopy
 from helpdesk.tickets.models import Ticket
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mail"
@@ -152,3 +155,17 @@ def test_tickets_export_has_no_addresses(sqlite_settings):
     assert "urgent" in tickets[0]
     assert "language" in tickets[0]
     assert "@" not in result.stdout.replace("[e-mailadres]", "")
+
+
+def test_delete_copies_from_maildir(sqlite_settings, tmp_path):
+    maildir = tmp_path / "mailbox"
+    url = f"maildir:{maildir}"
+    settings = sqlite_settings.with_overrides(mailbox_urls=(url,))
+    deliver(maildir, "1.mail", client_mail(1))
+    deliver(maildir, "2.mail", client_mail(2))
+    poll_mailbox(settings, url)
+
+    summary = delete_mailbox_copies(settings, [MailboxCopy(mailbox_key(url), "maildir-1@example.net")])
+
+    assert summary.deleted == 1
+    assert [path.name for path in (maildir / "cur").iterdir()] == ["2.mail:2,S"]

@@ -50,12 +50,13 @@ def connect(mailbox: ImapMailbox, settings: Settings) -> IMAPClient:
             client.starttls(context)
         client.login(mailbox.user, mailbox.password)
     except BaseException:
-        _close(client)
+        close(client)
         raise
     return client
 
 
-def _close(client: IMAPClient) -> None:
+def close(client: IMAPClient) -> None:
+    """Log out, or drop the connection when logging out fails."""
     try:
         client.logout()
     except Exception:  # noqa: BLE001 - the connection may already be gone; nothing is left to clean up
@@ -92,7 +93,7 @@ def poll_imap(settings: Settings, mailbox: ImapMailbox) -> PollSummary:
     except POLL_ERRORS as error:
         return _failed(settings, mailbox, summary, "poll failed", error)
     finally:
-        _close(client)
+        close(client)
 
     record_success(settings, mailbox.key, mailbox.folder)
     return summary
@@ -199,4 +200,4 @@ def idle_wait(settings: Settings, mailbox: ImapMailbox, timeout: float) -> bool:
         logger.warning("IDLE failed", extra={"mailbox": mailbox.key, "error": type(error).__name__})
         return False
     finally:
-        _close(client)
+        close(client)
