@@ -231,8 +231,8 @@ def multiprocess_directory() -> str | None:
     return os.environ.get(MULTIPROCESS_DIR_VARIABLE) or None
 
 
-def render_metrics(settings: Settings) -> tuple[bytes, str]:
-    """Return the body and content type of a /metrics response.
+def metrics_registry(settings: Settings) -> CollectorRegistry:
+    """Return a registry with the counters and the database state, for rendering or serving.
 
     In multiprocess mode the counters are summed over the files of all
     processes; otherwise they are this process's own.
@@ -244,4 +244,9 @@ def render_metrics(settings: Settings) -> tuple[bytes, str]:
     else:
         registry.register(REGISTRY)
     registry.register(DatabaseCollector(settings))
-    return generate_latest(registry), CONTENT_TYPE_LATEST
+    return registry
+
+
+def render_metrics(settings: Settings) -> tuple[bytes, str]:
+    """Return the body and content type of a /metrics response."""
+    return generate_latest(metrics_registry(settings)), CONTENT_TYPE_LATEST

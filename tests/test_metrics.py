@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
+import urllib.request
 
 import pytest
 from celery.exceptions import Retry
@@ -212,3 +214,37 @@ def test_multiprocess_counters_are_summed(sqlite_settings, tmp_path):
     assert samples[("helpdesk_inbound_messages_total", (("mailbox", "imap://multi"), ("status", "ingested")))] == 2
     assert samples[("helpdesk_task_duration_seconds_count", (("outcome", "success"), ("task", "poll_mailboxes")))] == 2
     assert samples[("helpdesk_database_up", ())] == 1
+
+
+def test_metrics_command_serves_http(sqlite_settings):
+    port = free_port()
+    environment = {
+        **os.environ,
+        "HELPDESK_DATABASE_URL": sqlite_settings.database_url,
+        "HELPDESK_DATA_DIR": str(sqlite_settings.data_dir),
+    }
+    server = subprocess.Popen(
+        [HELPDESK_COMMAND, "metrics", "--port", str(port)], env=environment, stderr=subprocess.DEVNULL
+    )
+    try:
+        body = _get_when_listening(f"http://127.0.0.1:{port}/metrics", server)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    samples = parse(body)
+    assert samples[("helpdesk_database_up", ())] == 1
+    assert ("helpdesk_tickets", (("status", "new"),)) in samples
+
+
+def _get_when_listening(url: str, server: subprocess.Popen) -> bytes:
+    """Fetch `url` once the server process listens; fail when it exits or never listens."""
+    for _ in range(600):
+        if server.poll() is not None:
+            pytest.fail(f"helpdesk metrics --port exited with code {server.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.read()
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail(f"helpdesk metrics did not listen at {url}")
