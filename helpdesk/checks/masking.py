@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from helpdesk.config import Settings
 
@@ -16,22 +16,25 @@ MIN_SCRUB_LENGTH = 4
 
 
 def mask_url(url: str) -> str:
-    """Return `url` with the password in the user part and in password-like query options replaced."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
-        user, has_password, _password = userinfo.partition(":")
-        netloc = f"{user}:{MASK}@{hostport}" if has_password else f"{user}@{hostport}"
+    """Return `url` with the password in the user part and in password-like query options replaced.
 
-    query = parts.query
-    if query:
-        pairs = [
-            (key, MASK if key.lower() in _SECRET_QUERY_KEYS else value)
-            for key, value in parse_qsl(query, keep_blank_values=True)
-        ]
-        query = urlencode(pairs, safe="*/:")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    The rest of the URL stays as written; rebuilding it with urlunsplit
+    would drop the empty host of URLs such as postgresql:///helpdesk.
+    """
+    parts = urlsplit(url)
+    masked = url
+    if parts.password is not None:
+        userinfo, _, hostport = parts.netloc.rpartition("@")
+        user = userinfo.partition(":")[0]
+        masked = masked.replace(f"//{parts.netloc}", f"//{user}:{MASK}@{hostport}", 1)
+
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if any(key.lower() in _SECRET_QUERY_KEYS for key, _value in pairs):
+        query = urlencode(
+            [(key, MASK if key.lower() in _SECRET_QUERY_KEYS else value) for key, value in pairs], safe="*/:"
+        )
+        masked = masked.replace(f"?{parts.query}", f"?{query}", 1)
+    return masked
 
 
 def url_passwords(url: str) -> set[str]:
