@@ -2,8 +2,8 @@
 
 Callers pass (mailbox key, Message-ID) pairs after their database commit. A
 copy is searched in the polled folder and in the processed folder, by the
-Message-ID header. Failures are logged and counted, never raised, because the
-next retention run tries again.
+Message-ID header. Server, login and network failures are logged and counted
+instead of raised, because the next retention run tries again.
 """
 
 from __future__ import annotations
@@ -44,15 +44,15 @@ class RemovalSummary:
 def delete_mailbox_copies(settings: Settings, copies: Iterable[MailboxCopyLike]) -> RemovalSummary:
     """Delete each copy from its mailbox; return how many were deleted, not found or failed."""
     summary = RemovalSummary()
-    wanted: dict[str, set[str]] = defaultdict(set)
+    ids_by_mailbox: dict[str, set[str]] = defaultdict(set)
     for copy in copies:
         if copy.message_id.endswith(GENERATED_ID_SUFFIX):
             summary.not_found += 1
         else:
-            wanted[copy.mailbox].add(copy.message_id)
+            ids_by_mailbox[copy.mailbox].add(copy.message_id)
 
     mailboxes = _configured_mailboxes(settings)
-    for key, ids in wanted.items():
+    for key, ids in ids_by_mailbox.items():
         mailbox = mailboxes.get(key)
         if mailbox is None:
             logger.warning("mailbox of stored mail is no longer configured", extra={"mailbox": key, "copies": len(ids)})
