@@ -47,6 +47,7 @@ def assert_found(text: str, entity_type: str, value: str) -> None:
         ("Mijn gegevens: Van Damme Luc, Gent", "Van Damme Luc"),
         ("Groetjes\nAn", "An"),
         ("groetn\nnoël", "noël"),
+        ("hallo. ik was gisteren bij tatjana. ze zei niks. is dat erg?", "tatjana"),
     ],
 )
 def test_person_names(text, value):
@@ -149,6 +150,8 @@ def test_licence_plates(text, value):
         ("Wilgenlaan, nummer 22", "Wilgenlaan, nummer 22"),
         ("Mijn postcode is 3512 JK.", "3512 JK"),
         ("Industrieweg 12A\n9032 Wondelgem", "Industrieweg 12A\n9032 Wondelgem"),
+        ("Ik woon op de Meir 12.", "Meir 12"),
+        ("Kantoor aan de Kouter 29, bus 3", "Kouter 29, bus 3"),
     ],
 )
 def test_addresses(text, value):
@@ -216,6 +219,8 @@ def test_dates_of_birth(text, value):
         "Een roos, een kaars en een cadeau: ik werd verliefd op haar.",
         "Ik ben in 1985 geboren en ben nu 39.",
         "Van: de afdeling preventie\nOnderwerp: uw vraag",
+        "In de Delhaize 2 keer per week, op de E17 3 keer, aan de Wallen 10 minuten.",
+        "hey. ik las de nick van een meisje op het forum. mijn jean was gescheurd. kan ik testen?",
     ],
 )
 def test_text_that_stays_untouched(text):

@@ -38,6 +38,11 @@ _ADDRESS_CONTEXT = re.compile(
     r"(?:[ \t]+(?:is|op|in|te|at|au|aan|à|on|:))?[ \t]*:?[ \t]*(?:(?:de|het|den|the|la|le)[ \t]+)?)"
     rf"(?P<street>{_WORD}(?:[ \t]+{_WORD}){{0,2}})(?=[ \t]*,?[ \t]*(?:nummer\s*|nr\.?\s*|n°\s*)?\d)",
 )
+# Flemish "op de Meir 12", "aan de Kouter 29": a capitalised name after a preposition and article.
+_LETTERS_WORD = r"[A-ZÀ-Ý][^\W\d_]{1,30}(?:-[^\W\d_]{1,30})?"
+_PREPOSITION_STREET = re.compile(
+    rf"(?<![\w])(?:op|in|aan|langs) (?:de|het|den) (?P<street>{_LETTERS_WORD}(?: {_LETTERS_WORD})?)(?=[ \t]*,?[ \t]*\d)"
+)
 _NUMBER_FIRST_FRENCH = re.compile(
     r"(?<![\w,.])(?P<number>\d{1,4}(?:[ \t]?(?:bis|ter|[a-z]))?),?[ \t]+"
     r"(?:rue|avenue|boulevard|chaussée|place|quai|chemin|allée|impasse)[ \t]+"
@@ -50,7 +55,7 @@ _NUMBER = re.compile(
     r"(?P<number>\d{1,4})(?!\d|[.,:]\d|/\d{1,2}/|[ \t]?(?:u\b|uur|h\b|min|keer|x\b|jaar|ans?\b|euro|eur\b|€|%|km|m\b|"
     r"dagen|weken|maanden|jaar|minuten|seconden|kg|cm|ml|mg|procent|personen|mensen|meisjes|vrouwen))"
     r"(?P<addition>(?:[ \t]?[A-Za-z](?![\w'’])|(?:[ \t]?[-/][ \t]?[A-Za-z0-9]{1,4}(?![\w]))"
-    r"|[ \t]?(?:bus|bte|boîte|box|b\.?)[ \t]?\d{1,4}[A-Za-z]?(?![\w])|[ \t](?:hs|bis|ter|huis|[IVX]{1,3})(?![\w])"
+    r"|,?[ \t]?(?:bus|bte|boîte|box|b\.?)[ \t]?\d{1,4}[A-Za-z]?(?![\w])|[ \t](?:hs|bis|ter|huis|[IVX]{1,3})(?![\w])"
     r"|,?[ \t]\d{1,2}(?:de|e|ste|er|ème)[ \t](?:verdieping|verdiep|étage|floor)){0,2})",
 )
 _CITY = r"(?:(?:Den|De|Le|La|Sint|Saint|Sainte|St\.?|'s)[ \t-])?[A-ZÀ-Ý][\wÀ-ÿ'’-]*(?:[ \t](?:op|aan|de|den|bij|ter|sur|lez|les|en|am|an|der)[ \t][A-ZÀ-Ý][\wÀ-ÿ'’-]*)?"
@@ -125,7 +130,7 @@ def find_addresses(text: str) -> list[Entity]:
             if entity:
                 found.append(entity)
 
-    for pattern in (_FRENCH_STREET, _ENGLISH_STREET, _ADDRESS_CONTEXT):
+    for pattern in (_FRENCH_STREET, _ENGLISH_STREET, _ADDRESS_CONTEXT, _PREPOSITION_STREET):
         for match in pattern.finditer(text):
             start = _street_start(text, match.start("street"), match.end("street"))
             end = match.end("street")

@@ -274,6 +274,26 @@ class NameFinder:
             first += 1  # a particle alone before the given name ("De Luc") is not a surname
         return first
 
+    def is_sloppy(self) -> bool:
+        """Tell whether most sentences start in lower case, as in mails typed without capitals."""
+        starts = [index for index in range(len(self.tokens)) if self.is_sentence_start(index)]
+        lower = sum(1 for index in starts if self.tokens[index].text.islower())
+        return len(starts) >= 2 and lower * 2 >= len(starts)
+
+    def from_lower_case_given_names(self) -> None:
+        """In a mail typed without capitals, listed given names in lower case ("ik was bij tatjana")."""
+        if not self.is_sloppy():
+            return
+        words = self.words
+        for index, token in enumerate(self.tokens):
+            if not token.text.islower() or len(token.text) < 3 or not self.is_given(token):
+                continue
+            if token.fold in words.common_words or token.fold in words.organisations:
+                continue  # also skips names that are ordinary words ("roos", "mark")
+            if token.fold in words.places and self.previous_word(index) in PLACE_PREPOSITIONS:
+                continue
+            self.add_parsed(index, allow_lower=True)
+
     def from_unknown_capitalised_words(self) -> None:
         """A capitalised word inside a sentence that is no known word, place or organisation.
 
@@ -489,6 +509,7 @@ class NameFinder:
     def run(self) -> list[Entity]:
         self.from_listed_given_names()
         self.from_unknown_capitalised_words()
+        self.from_lower_case_given_names()
         self.from_initials()
         self.after_pattern(GREETING, allow_lower=True)
         self.after_pattern(LABEL, allow_lower=True)
