@@ -299,3 +299,17 @@ def test_delete_mailbox_copies_wrong_password(imap_settings, imap_account):
     summary = delete_mailbox_copies(settings, [MailboxCopy(mailbox_key(url), "imap-1@example.net")])
 
     assert summary.failed == 1
+
+
+def test_move_failure_recorded_as_warning(imap_settings, imap_account):
+    settings = imap_settings.with_overrides(imap_after_processing="move", imap_processed_folder="../niet-toegestaan")
+    uid = imap_account.append(client_mail(1))
+
+    summary = poll_mailbox(settings, imap_account.imap_url)
+
+    assert summary.error is None
+    assert summary.ingested == 1
+    assert len(summary.warnings) == 1
+    assert "marking 1 processed messages failed" in state_of(settings, imap_account.imap_url).last_error
+    assert imap_account.folder_uids("INBOX") == [uid]
+    assert poll_mailbox(settings, imap_account.imap_url).fetched == 0

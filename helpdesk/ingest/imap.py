@@ -95,7 +95,7 @@ def poll_imap(settings: Settings, mailbox: ImapMailbox) -> PollSummary:
     finally:
         close(client)
 
-    record_success(settings, mailbox.key, mailbox.folder)
+    record_success(settings, mailbox.key, mailbox.folder, summary.warnings)
     return summary
 
 
@@ -125,21 +125,24 @@ def _poll_folder(settings: Settings, mailbox: ImapMailbox, client: IMAPClient, s
             if data is None or FETCH_ITEM not in data:
                 # Expunged by someone else between SEARCH and FETCH.
                 logger.info("message vanished before fetch", extra={"mailbox": mailbox.key, "uid": uid})
+                summary.warnings.append(f"UID {uid} was expunged before it could be fetched")
                 continue
             source = Source(mailbox.key, mailbox.folder, uidvalidity, uid)
             summary.count(ingest_one(settings, data[FETCH_ITEM], source))
             processed.append(uid)
-        mark_processed(settings, mailbox, client, processed)
+        warning = mark_processed(settings, mailbox, client, processed)
+        if warning:
+            summary.warnings.append(warning)
 
 
-def mark_processed(settings: Settings, mailbox: ImapMailbox, client: IMAPClient, uids: list[int]) -> None:
-    """Flag or move mail whose ingestion is committed; failures are logged, not raised.
+def mark_processed(settings: Settings, mailbox: ImapMailbox, client: IMAPClient, uids: list[int]) -> str | None:
+    """Flag or move mail whose ingestion is committed; return a failure instead of raising it.
 
     A mail that stays behind is harmless: its UID is below the stored last
     UID, and a re-scan finds it a duplicate.
     """
     if not uids or settings.imap_after_processing == "leave":
-        return
+        return None
     try:
         if settings.imap_after_processing == "seen":
             client.add_flags(uids, [b"\\Seen"], silent=True)
@@ -150,6 +153,8 @@ def mark_processed(settings: Settings, mailbox: ImapMailbox, client: IMAPClient,
             "marking processed mail failed",
             extra={"mailbox": mailbox.key, "uids": len(uids), "error": type(error).__name__},
         )
+        return f"marking {len(uids)} processed messages failed: {type(error).__name__}: {error}"
+    return None
 
 
 def _move(client: IMAPClient, uids: list[int], folder: str) -> None:

@@ -31,7 +31,8 @@ class PollSummary:
     ignored: int = 0
     ticket_ids: list[int] = field(default_factory=list)
     uidvalidity_changed: bool = False
-    error: str | None = None
+    error: str | None = None  # the failure that ended the poll
+    warnings: list[str] = field(default_factory=list)  # failures after which the poll went on
 
     def count(self, outcome: IngestOutcome) -> None:
         self.fetched += 1
@@ -58,6 +59,7 @@ class PollSummary:
             "ticket_ids": self.ticket_ids,
             "uidvalidity_changed": self.uidvalidity_changed,
             "error": self.error,
+            "warnings": self.warnings,
         }
 
 
@@ -130,11 +132,12 @@ def _advance(session: Session, source: Source) -> None:
     state.last_uid = max(state.last_uid or 0, source.uid)
 
 
-def record_success(settings: Settings, mailbox: str, folder: str) -> None:
+def record_success(settings: Settings, mailbox: str, folder: str, warnings: list[str] | None = None) -> None:
+    """Store a completed poll; its warnings stay visible in last_error until the next poll."""
     with session_scope(settings) as session:
         state = mailbox_state(session, mailbox, folder)
         state.last_success_at = utcnow()
-        state.last_error = None
+        state.last_error = "; ".join(warnings)[:MAX_ERROR_LENGTH] if warnings else None
         state.consecutive_failures = 0
 
 
