@@ -18,8 +18,13 @@ same articles, lower-cased whitespace tokens, no Dutch processing).
 A second run pads the knowledge base to 1,000 articles with generated filler
 articles and measures latency again.
 
+`--calibrate` instead searches the confidence thresholds of kb/suggest.py: it
+lists the settings that keep the most answerable questions confident and right
+while at least --min-none of the `none` questions stay without a confident suggestion.
+
 Usage:
     .venv/bin/python bench/suggest_eval.py QUESTIONS.jsonl [--content kb/content] [--pad-to 1000]
+    .venv/bin/python bench/suggest_eval.py QUESTIONS.jsonl --calibrate [--min-none 0.7]
 """
 
 from __future__ import annotations
@@ -49,7 +54,8 @@ from kb.catalog import directory_records  # noqa: E402
 from kb.drafts import render_draft  # noqa: E402
 from kb.index import ArticleIndex, ArticleRecord  # noqa: E402
 from kb.mailtext import parse_mail  # noqa: E402
-from kb.suggest import suggest  # noqa: E402
+from kb.language import detect_language  # noqa: E402
+from kb.suggest import rank_text, suggest  # noqa: E402
 
 # Earlier helpdesk replies quoted under a client's reply. They are about a
 # different subject on purpose: a quote that leaks into the search shows up as a wrong suggestion.
@@ -247,6 +253,40 @@ def per_language(outcomes: list[Outcome], slugs: set[str]) -> dict:
     return {language: rank_scores(group, slugs) for language, group in sorted(groups.items())}
 
 
+def calibrate(index: ArticleIndex, questions: list[dict], raws: list[bytes], min_none: float) -> list[dict]:
+    """Grid-search the confidence thresholds; return the best settings first."""
+    rankings = []
+    for question, raw in zip(questions, raws):
+        mail = parse_mail(raw)
+        subject = redact(mail.subject).text
+        text = redact(mail.new_text or mail.text).text
+        language = detect_language(text if text.strip() else subject)
+        rankings.append((question, rank_text(index, text, language, limit=3, subject=subject)))
+
+    answerable = [(question, ranking) for question, ranking in rankings if question["primary"] != "none"]
+    nones = [ranking for question, ranking in rankings if question["primary"] == "none"]
+    results = []
+    for min_normalised_score in [value / 2 for value in range(4, 21)]:
+        for min_margin in (0.0, 0.05, 0.1, 0.15, 0.2, 0.3):
+            for high_score in (15.0, 20.0, 25.0, 30.0, 40.0, float("inf")):
+                thresholds = (min_normalised_score, min_margin, high_score)
+                confident = [(question, ranking) for question, ranking in answerable if ranking.is_confident(*thresholds)]
+                right = sum(1 for question, ranking in confident if ranking.hits[0].slug in relevant(question))
+                none_handled = sum(1 for ranking in nones if not ranking.is_confident(*thresholds)) / len(nones) if nones else 1.0
+                results.append(
+                    {
+                        "min_normalised_score": min_normalised_score,
+                        "min_margin": min_margin,
+                        "high_score": high_score,
+                        "confident_and_right": right / len(answerable) if answerable else 0.0,
+                        "confident_precision": right / len(confident) if confident else 0.0,
+                        "none_handled": none_handled,
+                    }
+                )
+    allowed = [result for result in results if result["none_handled"] >= min_none]
+    return sorted(allowed, key=lambda result: (-result["confident_and_right"], -result["confident_precision"]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("questions", type=Path, help="JSONL file with labelled questions")
@@ -254,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pad-to", type=int, default=1000, help="articles in the latency run (default: 1000)")
     parser.add_argument("--seed", type=int, default=7, help="seed for mail variants and filler articles")
     parser.add_argument("--show-misses", action="store_true", help="print the id, labels and ranking of each miss")
+    parser.add_argument("--calibrate", action="store_true", help="search the confidence thresholds instead of scoring")
+    parser.add_argument("--min-none", type=float, default=0.7, help="share of none questions that must stay unconfident (default: 0.7)")
     args = parser.parse_args(argv)
 
     if not args.questions.exists():
@@ -270,6 +312,11 @@ def main(argv: list[str] | None = None) -> int:
     index = ArticleIndex(records)
     build_seconds = time.perf_counter() - started
     slugs = set(index.slugs)
+
+    if args.calibrate:
+        best = calibrate(index, questions, raws, args.min_none)[:10]
+        print(json.dumps(best, indent=2, default=lambda value: round(value, 3)))
+        return 0
 
     # Warm caches (language models, word frequencies) outside the timed loop, as a long-running worker has them.
     evaluate(settings, index, questions[:5], raws[:5])

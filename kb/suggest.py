@@ -21,12 +21,13 @@ from kb.urgency import Urgency, assess_urgency
 
 MAX_SUGGESTIONS = 5
 
-# Confidence thresholds, calibrated on development questions with
-# bench/suggest_eval.py. BM25 scores grow with the length of the question, so
+# Confidence thresholds. BM25 scores grow with the length of the question, so
 # the best score is divided by the square root of the number of query terms.
 # The best article is confident when that normalised score reaches
 # MIN_NORMALISED_SCORE and it leads the runner-up by MIN_MARGIN (relative),
 # or when its raw score reaches HIGH_SCORE.
+# NOTE: calibrated with `bench/suggest_eval.py --calibrate` on 40 articles. Scores
+# depend on the article set (idf), so recalibrate when it grows much larger.
 MIN_NORMALISED_SCORE = 6.0
 MIN_MARGIN = 0.10
 HIGH_SCORE = 25.0
@@ -87,17 +88,21 @@ class Ranking:
 
     @property
     def confident(self) -> bool:
-        """Return whether the best hit fits well enough to suggest without doubt."""
+        """Return whether the best hit fits well enough to go into the draft."""
+        return self.is_confident(MIN_NORMALISED_SCORE, MIN_MARGIN, HIGH_SCORE)
+
+    def is_confident(self, min_normalised_score: float, min_margin: float, high_score: float) -> bool:
         if not self.hits or not self.term_count:
             return False
         best = self.hits[0].score
         runner_up = self.hits[1].score if len(self.hits) > 1 else 0.0
-        if best >= HIGH_SCORE:
+        if best >= high_score:
             return True
-        return best / math.sqrt(self.term_count) >= MIN_NORMALISED_SCORE and (best - runner_up) / best >= MIN_MARGIN
+        return best / math.sqrt(self.term_count) >= min_normalised_score and (best - runner_up) / best >= min_margin
 
 
-def _rank(index: ArticleIndex, text: str, language: str, limit: int, subject: str = "") -> Ranking:
+def rank_text(index: ArticleIndex, text: str, language: str, limit: int, subject: str = "") -> Ranking:
+    """Rank the articles for one text, with the words of its question sentences weighted up."""
     terms = index.analyze(f"{subject}\n\n{text}", language)
 
     # The question sentences state what the client wants to know. The story around
@@ -144,7 +149,7 @@ def suggest(
     language = language or detect_language(text if text.strip() else subject)
     urgency = assess_urgency(f"{subject}\n\n{text}", received)
 
-    ranking = _rank(index, text, language, limit=max(limit, 10), subject=subject)
+    ranking = rank_text(index, text, language, limit=max(limit, 10), subject=subject)
     whole, whole_confident = ranking.hits, ranking.confident
     chosen: dict[str, Suggested] = {}
     if whole:
@@ -154,7 +159,7 @@ def suggest(
     if len(questions) > 1:
         best_per_question = []
         for question in questions:
-            question_ranking = _rank(index, question, language, limit=3)
+            question_ranking = rank_text(index, question, language, limit=3)
             if question_ranking.confident:
                 best_per_question.append(question_ranking.hits[0])
         for hit in sorted(best_per_question, key=lambda hit: -hit.score):
