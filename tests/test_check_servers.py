@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import ssl
 import subprocess
 import time
 
@@ -273,6 +274,49 @@ def test_smtp_wrong_password_fails(sqlite_settings, smtp_login_server):
     assert result.status is Status.FAILED
     assert "weigert de login" in result.message
     assert "wrong-password-1234" not in result.message
+
+
+@pytest.fixture
+def starttls_server(tmp_path):
+    """Start aiosmtpd that requires STARTTLS with a self-signed certificate; return (port, certificate file)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed; it makes the test certificate")
+    certificate, key = tmp_path / "server.pem", tmp_path / "server.key"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(certificate)],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificate, key)
+    port = free_port()
+    controller = Controller(Discard(), hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True)
+    controller.start()
+    try:
+        yield port, certificate
+    finally:
+        controller.stop()
+
+
+def test_starttls_unknown_certificate_fails(sqlite_settings, starttls_server):
+    port, _certificate = starttls_server
+
+    result = check_smtp(dutch(sqlite_settings.with_overrides(smtp_url=f"smtp://127.0.0.1:{port}?starttls=1")))
+
+    assert result.status is Status.FAILED
+    assert "certificaat" in result.message
+    assert "cafile" in result.message
+
+
+def test_starttls_with_cafile_passes(sqlite_settings, starttls_server):
+    port, certificate = starttls_server
+    url = f"smtp://127.0.0.1:{port}?starttls=1&cafile={certificate}"
+
+    result = check_smtp(dutch(sqlite_settings.with_overrides(smtp_url=url)))
+
+    assert result.status is Status.OK, result.message
 
 
 def test_smtp_starttls_unsupported_fails(sqlite_settings, smtp_server):
