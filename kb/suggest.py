@@ -150,27 +150,32 @@ def suggest(
     urgency = assess_urgency(f"{subject}\n\n{text}", received)
 
     ranking = rank_text(index, text, language, limit=max(limit, 10), subject=subject)
-    whole, whole_confident = ranking.hits, ranking.confident
+    whole = ranking.hits
     chosen: dict[str, Suggested] = {}
-    if whole:
-        chosen[whole[0].slug] = _suggested(index, whole[0], language, whole_confident)
 
+    def choose(hit: SearchHit, confident: bool) -> None:
+        if hit.slug not in chosen:
+            chosen[hit.slug] = _suggested(index, hit, language, confident)
+
+    if whole and ranking.confident:
+        choose(whole[0], True)
+
+    # Confident answers to single questions come before an unconfident overall best,
+    # so that a mail whose first question fits nothing still leads with a good fit.
     questions = split_questions(text)
     if len(questions) > 1:
-        best_per_question = []
+        question_tops = []
         for question in questions:
             question_ranking = rank_text(index, question, language, limit=3)
             if question_ranking.confident:
-                best_per_question.append(question_ranking.hits[0])
-        for hit in sorted(best_per_question, key=lambda hit: -hit.score):
-            if hit.slug not in chosen:
-                chosen[hit.slug] = _suggested(index, hit, language, True)
+                question_tops.append(question_ranking.hits[0])
+        for hit in sorted(question_tops, key=lambda hit: -hit.score):
+            choose(hit, True)
 
-    for hit in whole[1:]:
+    for hit in whole:
         if len(chosen) >= limit:
             break
-        if hit.slug not in chosen:
-            related = whole_confident and hit.score >= RELATED_SHARE * whole[0].score
-            chosen[hit.slug] = _suggested(index, hit, language, related)
+        related = ranking.confident and hit.score >= RELATED_SHARE * whole[0].score
+        choose(hit, related)
 
     return SuggestionResult(language=language, suggestions=list(chosen.values())[:limit], urgency=urgency)

@@ -129,3 +129,14 @@ def test_parse_mail_reads_html_only_mail():
     mail = parse_mail(bytes(message))
     assert "soa-test" in mail.new_text
     assert "<p>" not in mail.new_text
+
+
+def test_confident_question_leads_unclear_mail(index):
+    text = (
+        "Mijn buurman heeft een nieuwe hond en die blaft de hele nacht, wat kan ik daaraan doen? "
+        "En iets heel anders: is PrEP iets voor mij als ik regelmatig naar escorts ga?"
+    )
+    result = suggest(index, "", text)
+    assert result.suggestions[0].slug == "prep"
+    assert result.suggestions[0].confident
+    assert result.confident_slugs == ["prep"]
