@@ -11,6 +11,7 @@ import re
 
 from helpdesk.redaction.context import lowercase
 from helpdesk.redaction.entities import Entity
+from helpdesk.redaction.lexicon import lexicon
 
 _SUFFIXES = (
     "steenweg|straat|straatje|laan|lei|weg|baan|dreef|plein|pleintje|markt|kaai|kade|gracht|dijk|singel|"
@@ -87,6 +88,8 @@ def _street_start(text: str, start: int, end: int) -> int:
 
 
 def _extend_with_tail(text: str, street_start: int, street_end: int) -> Entity | None:
+    if text[street_start:street_end].casefold() in lexicon().places:
+        return None  # "woon in Nederland, 5611 EM": a country or city before a number
     number = _NUMBER.match(text, street_end)
     if not number:
         return None

@@ -18,7 +18,7 @@ _CLOSING_WORDS = (
     r"thanks(?:\s+a\s+lot|\s+in\s+advance)?|thank\s+you|thx|tx|cheers|regards|wishes|cordialement|"
     r"bien\s+(?:à|a)\s+(?:vous|toi)|(?:sincères\s+)?salutations(?:\s+distinguées)?|bisous|bises|"
     r"hoogachtend|tot\s+(?:dinsdag|maandag|woensdag|donderdag|vrijdag|zaterdag|zondag|snel|later|straks|dan|ziens)|"
-    r"ciao|doei|daag|adios|x+|xx+)"
+    r"ciao|doei|daag|adios|liefs|lieve\s+groet(?:en|jes)?|kusjes|knuffel|xoxo|love|hugs|bises|x+|xx+)"
 )
 CLOSING_LINE = re.compile(rf"^[> \t]*{_CLOSING_WORDS}[\s,.!]*$")
 # "Groetjes, Bas" and "Groeten Tom" on one line, also after the last sentence: "… hpv? mvg tom".
@@ -31,17 +31,20 @@ GREETING = re.compile(
     r"cher|chère|goedemorgen|goedemiddag|goedenavond|goeiedag|goedendag|goeiemorgen|goeieavond|hé|yo)"
     r"[ \t]+(?:(?:meneer|mevrouw|heer|dhr\.?|mevr\.?|mr\.?|mrs\.?|ms\.?|dokter|dr\.?|madame|monsieur)[ \t]+)?",
 )
-SELF_INTRODUCTION = re.compile(
-    r"\b(?:mijn\s+naam\s+is|ik\s+heet|ik\s+ben|k\s+ben|ik\s+noem\s+mij|je\s+m'appelle|je\s+suis|mon\s+nom\s+est|"
-    r"moi\s+c'est|my\s+name\s+is|my\s+name's|i\s+am|i'm|this\s+is|hier\s+is|dit\s+is|"
+# "Mijn naam is …" announces a name for certain.
+NAME_IS = re.compile(
+    r"\b(?:mijn\s+naam\s+is|ik\s+heet|ik\s+noem\s+mij|je\s+m'appelle|mon\s+nom\s+est|my\s+name\s+is|my\s+name's|"
     r"(?:zijn|haar|mijn|his|her|my|son|sa)\s+(?:echte\s+|volledige\s+|real\s+|full\s+|vrai\s+)?"
     r"(?:naam|name|nom|voornaam|achternaam)\s*(?:is|est|:|=)?|"
     r"op\s+naam\s+van|ten\s+name\s+van|t\.n\.v\.?|au\s+nom\s+de|in\s+the\s+name\s+of|namens|ondertekend|signed)"
     r"\s*[:,]?[ \t]*",
 )
-SELF_INTRODUCTION_WORDS = frozenset(
-    "mijn ik k je mon moi my i i'm this hier dit zijn haar his her son sa op ten t au in namens ondertekend signed".split()
+NAME_IS_WORDS = frozenset(
+    "mijn ik je mon my zijn haar his her son sa op ten t au in namens ondertekend signed".split()
 )
+# "Ik ben …" is as often followed by a nationality or a trade ("ik ben Franstalig").
+I_AM = re.compile(r"\b(?:ik\s+ben|k\s+ben|je\s+suis|moi\s+c'est|i\s+am|i'm|this\s+is|hier\s+is|dit\s+is|ici)[ \t]*,?[ \t]*")
+I_AM_WORDS = frozenset("ik k je moi i i'm this hier dit ici".split())
 LABEL = re.compile(
     r"(?:^|\n)[> \t]*(?:naam|voornaam|voornamen|familienaam|achternaam|roepnaam|volledige naam|name|"
     r"first\s+name|last\s+name|surname|full\s+name|nom|prénom|nom\s+de\s+famille|contactpersoon|contact|"

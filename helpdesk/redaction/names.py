@@ -32,8 +32,10 @@ from helpdesk.redaction.name_contexts import (
     NAMING_VERB_WORDS,
     QUOTED_NAME,
     QUOTE_CONTEXT,
-    SELF_INTRODUCTION,
-    SELF_INTRODUCTION_WORDS,
+    I_AM,
+    I_AM_WORDS,
+    NAME_IS,
+    NAME_IS_WORDS,
     TITLE,
     TITLE_WORDS,
     WORKING_TITLE,
@@ -98,12 +100,14 @@ class NameFinder:
         parts = self._parts(token)
         return len(parts) > 1 and parts[-1] in self.words.surnames
 
-    def is_common(self, token: Token) -> bool:
-        if token.fold in self.words.common_words or token.fold in self.words.organisations:
+    def is_common(self, token: Token, strong: bool = False) -> bool:
+        """Tell whether a token is an ordinary word; `strong` (a context announced a name) uses the shorter list."""
+        words = self.words.stop_words if strong else self.words.common_words
+        if token.fold in words or token.fold in self.words.organisations:
             return True
         parts = self._parts(token)
         if len(parts) > 1 and not self.is_given(token) and not self.is_surname(token):
-            return any(part in self.words.common_words or part in self.words.organisations for part in parts)
+            return any(part in words or part in self.words.organisations for part in parts)
         return False
 
     def is_initial(self, index: int) -> bool:
@@ -126,13 +130,13 @@ class NameFinder:
             position -= 1
         return position < 0 or self.text[position] in ".!?:\n"
 
-    def name_word(self, index: int, allow_lower: bool) -> bool:
+    def name_word(self, index: int, allow_lower: bool, strong: bool = False) -> bool:
         """Tell whether a token can be part of a name once a name has started."""
         token = self.tokens[index]
         if self.is_initial(index):
             return True
         if self.is_capitalised(token):
-            return self.is_given(token) or self.is_surname(token) or not self.is_common(token)
+            return self.is_given(token) or self.is_surname(token) or not self.is_common(token, strong)
         if allow_lower and token.text.islower():
             return self.is_given(token) or self.is_surname(token) or (
                 not self.is_common(token) and len(token.text) >= 3
@@ -152,10 +156,12 @@ class NameFinder:
         index = bisect.bisect_left(self.starts, position)
         return index if index < len(self.tokens) else None
 
-    def parse(self, index: int, allow_lower: bool, first_checked: bool = False) -> tuple[int, int] | None:
+    def parse(
+        self, index: int, allow_lower: bool, first_checked: bool = False, strong: bool = False
+    ) -> tuple[int, int] | None:
         """Read a name from token `index` on; return (end token index, end offset) or None."""
         tokens = self.tokens
-        if not first_checked and not self._can_start(index, allow_lower):
+        if not first_checked and not self._can_start(index, allow_lower, strong):
             return None
         last = index
         count = 1
@@ -183,7 +189,11 @@ class NameFinder:
                     continue
                 break
             after_particle = tokens[last].fold in LEADING_PARTICLES and last == index
-            if not (self._surname_after_particle(position, allow_lower) if after_particle else self.name_word(position, allow_lower)):
+            if after_particle:
+                accepted = self._surname_after_particle(position, allow_lower)
+            else:
+                accepted = self.name_word(position, allow_lower, strong)
+            if not accepted:
                 break
             last = position
             count += 1
@@ -210,7 +220,7 @@ class NameFinder:
             return self.is_surname(token) or not self.is_common(token)
         return False
 
-    def _can_start(self, index: int, allow_lower: bool) -> bool:
+    def _can_start(self, index: int, allow_lower: bool, strong: bool = False) -> bool:
         token = self.tokens[index]
         if self.is_initial(index):
             return True
@@ -221,7 +231,7 @@ class NameFinder:
                 or (self.tokens[following].fold in PARTICLES and following + 1 < len(self.tokens))
             )
         if self.is_capitalised(token):
-            return self.is_given(token) or not self.is_common(token)
+            return self.is_given(token) or not self.is_common(token, strong)
         if allow_lower and token.text.islower():
             return self.is_given(token) or self.is_surname(token)
         return False
@@ -229,8 +239,10 @@ class NameFinder:
     def add(self, start: int, end: int) -> None:
         self.found.append(Entity(start, end, "PERSON"))
 
-    def add_parsed(self, index: int, allow_lower: bool, start: int | None = None) -> tuple[int, int] | None:
-        parsed = self.parse(index, allow_lower)
+    def add_parsed(
+        self, index: int, allow_lower: bool, start: int | None = None, strong: bool = False
+    ) -> tuple[int, int] | None:
+        parsed = self.parse(index, allow_lower, strong=strong)
         if parsed:
             self.add(self.tokens[index].start if start is None else start, parsed[1])
         return parsed
@@ -354,7 +366,7 @@ class NameFinder:
                 continue
             if index > 0 and self.is_initial(index - 1) and self._joined(index - 1, index):
                 continue  # not the first initial of a run
-            parsed = self.parse(index, allow_lower=False)
+            parsed = self.parse(index, allow_lower=False, strong=True)
             if parsed and not self._all_initials(index, parsed[0]):
                 self.add(self.tokens[index].start, parsed[1])
 
@@ -363,18 +375,20 @@ class NameFinder:
         for match in pattern.finditer(self.lowered):
             self._parse_after(match.end(), allow_lower)
 
-    def after_words(self, pattern: re.Pattern[str], first_words: frozenset[str], allow_lower: bool) -> None:
+    def after_words(
+        self, pattern: re.Pattern[str], first_words: frozenset[str], allow_lower: bool, strong: bool = True
+    ) -> None:
         """Like after_pattern, trying the pattern only at tokens that can start it."""
         for token in self.tokens:
             if token.fold in first_words:
                 match = pattern.match(self.lowered, token.start)
                 if match:
-                    self._parse_after(match.end(), allow_lower)
+                    self._parse_after(match.end(), allow_lower, strong)
 
-    def _parse_after(self, position: int, allow_lower: bool) -> None:
+    def _parse_after(self, position: int, allow_lower: bool, strong: bool = True) -> None:
         index = self.token_at(position)
         if index is not None and self.tokens[index].start - position <= 2:
-            self.add_parsed(index, allow_lower)
+            self.add_parsed(index, allow_lower, strong=strong)
 
     def working_titles(self) -> None:
         """Working names with their title, "Lady Vera": the title is part of the name."""
@@ -383,7 +397,7 @@ class NameFinder:
         for match in WORKING_TITLE.finditer(self.text):
             index = self.token_at(match.end())
             if index is not None and self.tokens[index].start == match.end():
-                self.add_parsed(index, allow_lower=False, start=match.start())
+                self.add_parsed(index, allow_lower=False, start=match.start(), strong=True)
 
     def quoted_names(self) -> None:
         """A single quoted capitalised word that is a given name or is named by a nearby verb."""
@@ -394,7 +408,7 @@ class NameFinder:
             token = self.tokens[index]
             window = self.lowered[max(0, match.start() - 40):match.end() + 25]
             if self.is_given(token) or (not self.is_common(token) and QUOTE_CONTEXT.search(window)):
-                parsed = self.parse(index, allow_lower=False, first_checked=True)
+                parsed = self.parse(index, allow_lower=False, first_checked=True, strong=True)
                 if parsed and parsed[1] <= match.end("name"):
                     self.add(token.start, parsed[1])
 
@@ -415,7 +429,7 @@ class NameFinder:
             start, end = match.span("name")
             index = self.token_at(start)
             while index is not None and index < len(self.tokens) and self.tokens[index].end <= end:
-                parsed = self.parse(index, allow_lower=True)
+                parsed = self.parse(index, allow_lower=True, strong=True)
                 if parsed and parsed[1] <= end:
                     self.add(self.tokens[index].start, parsed[1])
                     index = parsed[0] + 1
@@ -456,7 +470,7 @@ class NameFinder:
             return
         if self.text[start:self.tokens[index].start].strip(" \t>*-–\"'"):
             return
-        parsed = self.parse(index, allow_lower=True)
+        parsed = self.parse(index, allow_lower=True, strong=True)
         if after_closing and not self._fills_line(parsed, end):
             parsed = self._capitalised_line(index, end)
         if not parsed or not self._fills_line(parsed, end):
@@ -495,7 +509,7 @@ class NameFinder:
         if not any(
             self.is_given(self.tokens[position])
             or self.is_surname(self.tokens[position])
-            or not self.is_common(self.tokens[position])
+            or not self.is_common(self.tokens[position], strong=True)
             for position in line_tokens
             if not self.is_initial(position) and self.tokens[position].fold not in PARTICLES
         ):
@@ -513,7 +527,8 @@ class NameFinder:
         self.from_initials()
         self.after_pattern(GREETING, allow_lower=True)
         self.after_pattern(LABEL, allow_lower=True)
-        self.after_words(SELF_INTRODUCTION, SELF_INTRODUCTION_WORDS, allow_lower=True)
+        self.after_words(NAME_IS, NAME_IS_WORDS, allow_lower=True)
+        self.after_words(I_AM, I_AM_WORDS, allow_lower=True, strong=False)
         self.after_words(TITLE, TITLE_WORDS, allow_lower=False)
         self.after_words(NAMING_VERB, NAMING_VERB_WORDS, allow_lower=True)
         self.after_words(APPOSITION, APPOSITION_WORDS, allow_lower=True)

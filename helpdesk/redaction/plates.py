@@ -50,7 +50,7 @@ def _letters_are_a_word(plate: str) -> bool:
 def _has_word_part(plate: str) -> bool:
     common_words = lexicon().common_words
     return any(
-        part.isalpha() and len(part) > 1 and part.casefold() in common_words for part in re.split(r"[ .-]", plate)
+        part.isalpha() and len(part) > 2 and part.casefold() in common_words for part in re.split(r"[ .-]", plate)
     )
 
 
@@ -70,6 +70,10 @@ def find_plates(text: str) -> list[Entity]:
 
     for match in _AFTER_KEYWORD.finditer(text):
         start, end = match.span("plate")
+        # A trailing lower-case word ("7-XTB-91 en mijn naam") is text after the plate.
+        trailing = re.search(r"[ .][a-z]+$", text[start:end])
+        if trailing:
+            end = start + trailing.start()
         plate = text[start:end]
         if _ROAD_OR_CODE.fullmatch(plate) or _has_word_part(plate):
             continue
