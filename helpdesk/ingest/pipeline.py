@@ -196,7 +196,7 @@ def _ignore(session: Session, raw_sha256: str, key: str, source: Source | None, 
     if not _claim(session, record):
         return IngestOutcome(IngestStatus.DUPLICATE, reason="stored by another worker at the same time")
     logger.info("mail ignored", extra={"reason": reason, "record_id": record.id, "mailbox": record.mailbox})
-    return IngestOutcome(IngestStatus.IGNORED, reason=reason, automatic=reason not in {"own-address", "own-message"})
+    return IngestOutcome(IngestStatus.IGNORED, reason=reason)
 
 
 # Outcomes
