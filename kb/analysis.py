@@ -157,7 +157,12 @@ class Analyzer:
         self.damp_common_words = damp_common_words
         self.short_words = short_words
 
-    def analyze(self, text: str, language: str) -> dict[str, Term]:
+    def analyze(self, text: str, language: str, count: bool = False) -> dict[str, Term]:
+        """Return the weighted terms of `text`.
+
+        A term found several times keeps its highest weight, or with `count` the
+        sum of its weights, which serves as the term frequency of an article field.
+        """
         text = _NOISE.sub(" ", text)
         text_words = words(text)
         terms: dict[str, Term] = {}
@@ -167,7 +172,15 @@ class Analyzer:
         for word in text_words:
             if word in ignored or (len(word) < 2 and not word.isdigit()):
                 continue
-            self._add_word(terms, word, language, ignored)
+            if not count:
+                self._add_word(terms, word, language, ignored)
+                continue
+            occurrence: dict[str, Term] = {}
+            self._add_word(occurrence, word, language, ignored)
+            for key, term in occurrence.items():
+                total = terms.setdefault(key, Term(0.0))
+                total.weight += term.weight
+                total.sources.update(term.sources)
         return terms
 
     def _add_concepts(self, terms: dict[str, Term], text_words: list[str], language: str) -> None:

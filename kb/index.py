@@ -108,7 +108,7 @@ class ArticleIndex:
             "body": _MARKDOWN_LINK_TARGET.sub(" ", article.body),
         }
         return {
-            name: {key: term.weight for key, term in analyzer.analyze(text, article.language).items()}
+            name: {key: term.weight for key, term in analyzer.analyze(text, article.language, count=True).items()}
             for name, text in fields.items()
         }
 
