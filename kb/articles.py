@@ -118,7 +118,7 @@ def create_draft(
     saved_by_id: int | None = None,
     **content: Any,
 ) -> Article:
-    """Create an article (a draft unless `status` says otherwise) with its first version.
+    """Create an article (a draft unless `status` sets another) with its first version.
 
     A French or English article needs the Dutch article with the same slug first.
     """

@@ -35,7 +35,7 @@ class DraftArticle:
     title: str
     short_answer: str
     url: str
-    in_language: bool  # False when the Dutch version stands in for a missing translation
+    in_language: bool  # False when the Dutch version replaces a missing translation
 
 
 @lru_cache(maxsize=1)

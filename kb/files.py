@@ -22,7 +22,7 @@ class _FlowList(list):
 
 
 class _FoldedText(str):
-    """A string that the export writes as a folded block ('>-'), as article files write short answers."""
+    """A string that the export writes as a folded block ('>-'), as writers format the short answer."""
 
 
 class _ArticleDumper(yaml.SafeDumper):

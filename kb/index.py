@@ -20,7 +20,7 @@ from kb.analysis import CONCEPT_PREFIX, Analyzer, SpellingCorrector, Term
 from kb.text import stop_words, words
 from kb.thesaurus import compiled_thesaurus
 
-# Field weights: a word in the title or keywords tells more about the article than one in the body.
+# Field weights: a word in the title or keywords is stronger evidence about the article than one in the body.
 FIELD_WEIGHTS = {"title": 4.0, "keywords": 2.0, "short_answer": 2.0, "body": 0.5}
 BM25_K1 = 1.2
 BM25_B = 0.75

@@ -12,7 +12,7 @@ from kb.text import words
 _CODES = {Language.DUTCH: "nl", Language.FRENCH: "fr", Language.ENGLISH: "en"}
 
 # Below this many words lingua often guesses wrong ("ok", "PZC?"), so the
-# helpdesk's main language is the safer answer.
+# helpdesk's main language is the safer choice.
 MIN_WORDS = 4
 # The winning language needs at least this confidence (lingua's relative value, 0 to 1).
 MIN_CONFIDENCE = 0.5

@@ -6,7 +6,7 @@ from kb.analysis import Analyzer, split_compound
 from kb.index import ArticleIndex, ArticleRecord
 from kb.language import detect_language
 from kb.text import fold, stem, words
-from kb.thesaurus import ThesaurusError, load_concepts
+from kb.thesaurus import ThesaurusError, compiled_thesaurus, find_concepts, load_concepts
 
 VOCABULARY = frozenset({"soa", "test", "condoom", "gebruik", "geslacht", "ziekte", "raam", "prostitutie", "hiv"})
 SHORT_WORDS = frozenset({"soa", "hiv"})
@@ -133,3 +133,18 @@ def test_detect_language(text, language):
 def test_short_text_defaults_to_dutch():
     assert detect_language("PZC?") == "nl"
     assert detect_language("ok thanks") == "nl"
+
+
+def test_every_thesaurus_term_finds_its_concept():
+    missed = []
+    for concept in load_concepts():
+        for language in ("nl", "fr", "en"):
+            for term in concept.get(language) or []:
+                if " + " in str(term):
+                    continue
+                surface = [part for word in words(str(term)) for part in word.split("-") if part]
+                stems = [stem(part, language) for part in surface]
+                found = find_concepts(compiled_thesaurus(language), stems, surface)
+                if concept["id"] not in found or found[concept["id"]].implied:
+                    missed.append((concept["id"], language, term))
+    assert missed == []
