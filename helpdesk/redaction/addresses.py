@@ -116,10 +116,19 @@ def _is_suffix_street(text: str, start: int, end: int) -> bool:
     return len(last) >= 6
 
 
+# Cheap checks on the lower-cased text that decide whether a pattern can match at all.
+_HINTS = {
+    "french": re.compile(r"rue|avenue|av\.|boulevard|bd|chaussée|chée|place|quai|chemin|allée|impasse|clos|drève|rempart|galerie|passage|route|square|rond-point"),
+    "english": re.compile(r"street|st\.|road|rd\.|lane|avenue|ave\.|drive|close|way|square|terrace"),
+    "context": re.compile(r"woon|wonende|verblijf|logeer|adres|address|habite|domicili|live|staying|gevestigd"),
+}
+
+
 def find_addresses(text: str) -> list[Entity]:
     """Find street addresses with a number, and Dutch postcodes on their own."""
+    lowered = lowercase(text)
     found = []
-    for match in _SUFFIX_END.finditer(lowercase(text)):
+    for match in _SUFFIX_END.finditer(lowered):
         end = match.end()
         if not _NUMBER.match(text, end):
             continue
@@ -133,7 +142,14 @@ def find_addresses(text: str) -> list[Entity]:
             if entity:
                 found.append(entity)
 
-    for pattern in (_FRENCH_STREET, _ENGLISH_STREET, _ADDRESS_CONTEXT, _PREPOSITION_STREET):
+    patterns = [_PREPOSITION_STREET]
+    if _HINTS["french"].search(lowered):
+        patterns.append(_FRENCH_STREET)
+    if _HINTS["english"].search(lowered):
+        patterns.append(_ENGLISH_STREET)
+    if _HINTS["context"].search(lowered):
+        patterns.append(_ADDRESS_CONTEXT)
+    for pattern in patterns:
         for match in pattern.finditer(text):
             start = _street_start(text, match.start("street"), match.end("street"))
             end = match.end("street")
@@ -143,7 +159,8 @@ def find_addresses(text: str) -> list[Entity]:
             if entity:
                 found.append(entity)
 
-    for match in _NUMBER_FIRST_FRENCH.finditer(text):
+    number_first = _NUMBER_FIRST_FRENCH.finditer(text) if _HINTS["french"].search(lowered) else ()
+    for match in number_first:
         end = match.end()
         place = _POSTCODE_CITY.match(text, end)
         if place and "\n" not in place.group():

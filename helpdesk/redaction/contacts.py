@@ -137,6 +137,8 @@ def find_handles(text: str) -> list[Entity]:
     common_words = lexicon().common_words
     found = []
     for pattern in (_HANDLE_AT, _HANDLE_REDDIT, _HANDLE_SKYPE, _HANDLE_SHAPE):
+        if pattern is _HANDLE_SHAPE and "_" not in text:
+            continue
         for match in pattern.finditer(text):
             end = match.end()
             while end > match.start() and text[end - 1] in "._-":

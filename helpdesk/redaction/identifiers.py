@@ -27,14 +27,16 @@ IBAN_LENGTHS = {
 _IBAN_CANDIDATE = re.compile(
     rf"(?<![A-Z0-9])(?P<country>{'|'.join(IBAN_LENGTHS)})\s?\d{{2}}(?:[ .\-]?[A-Z0-9]){{8,31}}(?![A-Z0-9])"
 )
-_OLD_BELGIAN_ACCOUNT = re.compile(r"(?<![\d-])\d{3}[-. ]\d{7}[-. ]\d{2}(?![\d-])")
+# Patterns over digits start with \d and check the character before it in a lookbehind, which
+# lets the regex engine skip quickly to the next digit.
+_OLD_BELGIAN_ACCOUNT = re.compile(r"\d(?<![\d-]\d)\d{2}[-. ]\d{7}[-. ]\d{2}(?![\d-])")
 _ACCOUNT_WORDS = keyword_pattern(
     "iban", "rekening", "rekeningnummer", "rekeningnr", "rek", "bankrekening", "account", "bank", "compte",
     "overschrijven", "storten", "gestort", "betalen", "betaald", "virement", "bic",
 )
 
 _NATIONAL_NUMBER = re.compile(
-    r"(?<![\d.+/-])\d{2}[ .]?\d{2}[ .]?\d{2}[ .\-/]?\d{3}[ .\-/]?\d{2}(?![\d])"
+    r"\d(?<![\d.+/-]\d)\d[ .]?\d{2}[ .]?\d{2}[ .\-/]?\d{3}[ .\-/]?\d{2}(?![\d])"
 )
 _PRINTED_NATIONAL_NUMBER = re.compile(r"\d{2}\.\d{2}\.\d{2}[-/ ]\d{3}[.\- ]\d{2}")
 _NATIONAL_NUMBER_WORDS = keyword_pattern(
@@ -45,7 +47,7 @@ _NATIONAL_NUMBER_WORDS = keyword_pattern(
 )
 _ANY_DOCUMENT_WORD = re.compile(r"paspoort|passport|passeport|identit|id-kaart|idkaart|eid|e-id|kaartnummer|documentnummer|document number|rijbewijs|driving licen|permis|verblijf|titre de s")
 _BSN = re.compile(
-    r"(?<![\d.\-/+])(?:\d{9}|\d{4}[ .]\d{2}[ .]\d{3}|\d{3}[ .]\d{3}[ .]\d{3}|\d{8})(?![\d])"
+    r"\d(?<![\d.\-/+]\d)(?:\d{8}|\d{3}[ .]\d{2}[ .]\d{3}|\d{2}[ .]\d{3}[ .]\d{3}|\d{7})(?![\d])"
 )
 _BSN_WORDS = keyword_pattern("bsn", "burgerservicenummer", "sofinummer", "sofi-nummer", "sofinr", "sofi-nr", "sofi")
 _DOCUMENT_NUMBER = re.compile(

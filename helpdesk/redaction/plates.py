@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from helpdesk.redaction.context import keyword_pattern, near
+from helpdesk.redaction.context import keyword_pattern, lowercase, near, uppercase
 from helpdesk.redaction.entities import Entity
 from helpdesk.redaction.lexicon import lexicon
 
@@ -22,22 +22,20 @@ _DUTCH = [
     r"[A-Z]{2}-\d{3}-[A-Z]", r"[A-Z]-\d{3}-[A-Z]{2}", r"[A-Z]{3}-\d{2}-[A-Z]", r"\d-[A-Z]{2}-\d{3}",
     r"[A-Z]-\d{2}-[A-Z]{3}", r"\d{3}-[A-Z]{2}-\d",
 ]
-PLATE = re.compile(
-    r"(?<![\w/.-])(?:" + "|".join(_BELGIAN + _DUTCH) + r")(?![\w/-]|\.\w)",
-    re.IGNORECASE,
-)
+# Runs on the upper-cased text (see `context.uppercase`), which is faster than re.IGNORECASE.
+PLATE = re.compile(r"(?<![\w/.-])(?:" + "|".join(_BELGIAN + _DUTCH) + r")(?![\w/-]|\.\w)")
 _PLATE_WORDS = keyword_pattern(
     "nummerplaat", "nummerplaten", "kenteken", "kentekenplaat", "plaat", "nrplaat", "plate", "plates",
     "licence", "license", "immatriculation", "plaque", "auto", "wagen", "camionette", "bestelwagen", "busje",
     "camper", "bmw", "audi", "mercedes", "opel", "golf", "volkswagen", "vw", "renault", "peugeot",
     "citroën", "toyota", "ford", "skoda", "volvo", "car", "voiture",
 )
-# Any plate-like token right after a plate keyword ("nummerplaat B-AB 1234", "plaat: 1ABC234").
+# Any plate-like token right after a plate keyword ("nummerplaat B-AB 1234", "plaat: 1ABC234"),
+# matched on the lower-cased text.
 _AFTER_KEYWORD = re.compile(
     r"(?:nummerplaat|kenteken(?:plaat)?|nrplaat|licen[cs]e plate|plaque(?: d'immatriculation)?|"
     r"immatriculation|plaat)(?:nummer)?\s*(?:is|was|:|nr\.?|van)?\s*[\"'“]?"
-    r"(?P<plate>(?=[A-Z0-9 .\-]*\d)(?=[A-Z0-9 .\-]*[A-Z])[A-Z0-9]{1,4}(?:[ .\-]?[A-Z0-9]{1,4}){1,3})(?![\w-])",
-    re.IGNORECASE,
+    r"(?P<plate>(?=[a-z0-9 .\-]*\d)(?=[a-z0-9 .\-]*[a-z])[a-z0-9]{1,4}(?:[ .\-]?[a-z0-9]{1,4}){1,3})(?![\w-])",
 )
 _ROAD_OR_CODE = re.compile(r"[AENR]\d{1,3}|[A-Z]{2,3}\d?", re.IGNORECASE)
 
@@ -57,7 +55,7 @@ def _has_word_part(plate: str) -> bool:
 def find_plates(text: str) -> list[Entity]:
     """Find licence plates; lower-case or spaced forms need a keyword or non-word letters."""
     found = []
-    for match in PLATE.finditer(text):
+    for match in PLATE.finditer(uppercase(text)):
         plate = match.group()
         # Dashes or dots between the groups mark a plate in any case ("1-abc-234"); spaced
         # or unseparated lower-case forms must not spell a word ("2 uur 145").
@@ -68,7 +66,7 @@ def find_plates(text: str) -> list[Entity]:
             continue  # "2 uur 145", "op 100 km": words and numbers, not a plate
         found.append(Entity(match.start(), match.end(), "LICENSE_PLATE"))
 
-    for match in _AFTER_KEYWORD.finditer(text):
+    for match in _AFTER_KEYWORD.finditer(lowercase(text)):
         start, end = match.span("plate")
         # A trailing lower-case word ("7-XTB-91 en mijn naam") is text after the plate.
         trailing = re.search(r"[ .][a-z]+$", text[start:end])
