@@ -111,13 +111,16 @@ HYPOTHETICAL = _any(
     r"\b(?:et si|si le|si la|si un|si une|en cas de|que faire si)\b",
 )
 
+# A number followed by one of these is a quantity, not an age ("only 17 percent").
+_NOT_AN_AGE = r"(?! ?(?:%|percent|procent|pour ?cent|euro|eur|uur|heures|hours|minuten|minutes|km|keer|times|fois|jaar geleden|years ago))"
+
 # A stated or explicit age under 18.
 MINOR_SIGNS = _any(
     r"\bminderjarig\w*|\bmineure?s?\b|\bunder-?age\b|\ba minor\b",
     r"\b(?:jonger dan|onder de|niet ouder dan) (?:14|15|16|17|18|achttien)\b",
     r"\b(?:moins de|pas plus de) (?:15|16|17|18) ans\b|\bunder (?:16|17|18)\b|\byounger than (?:16|17|18)\b",
     r"\b(?:14|15|16|17)[- ]?(?:jarige?|jaar oud|year[- ]old|ans)\b",
-    r"\b(?:was|is|ben|zei|zegt|pas|nog maar|maar|said|says|only|avait) (?:14|15|16|17)\b",
+    rf"\b(?:was|is|ben|zei|zegt|pas|nog maar|maar|said|says|only|avait) (?:14|15|16|17)\b{_NOT_AN_AGE}",
     r"\b(?:ze|zij|she|elle) (?:\w+ ){0,2}?(?:14|15|16|17) (?:was|is|ans)\b",
     r"\bschoolmeisje\w*|\bschoolgirl\b|\blyceenne\b|\bscholiere\b",
 )

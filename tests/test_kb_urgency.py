@@ -109,3 +109,7 @@ def test_violence_happening_now_is_danger():
 def test_advert_age_keeps_minor_suspicion():
     text = "Het meisje op de foto's ziet er heel jong uit, het profiel op de site zegt 19. Hoe kan ik dat nagaan?"
     assert MINOR in assess_urgency(text).reasons
+
+
+def test_quantity_is_not_an_age():
+    assert MINOR not in assess_urgency("Only 17 percent of schools offer it, was 16% last year.").reasons
