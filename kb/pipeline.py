@@ -20,7 +20,8 @@ def suggest_for_message(session: Session, settings: Settings, ticket: Ticket, me
     """Fill the ticket's language, theme, urgency, draft and suggestions from one inbound message.
 
     Works on the redacted subject and new text that ingestion stored. Replaces the
-    ticket's earlier suggestions, because staff reply to the newest message.
+    ticket's earlier suggestions, because staff reply to the newest message. The
+    theme is the best article's theme, or None when no article fits confidently.
     """
     if ticket.id is None or message.id is None:
         session.flush()
