@@ -69,7 +69,7 @@ _HANDLE_QUOTED_NICK = re.compile(
     r"(?:nick|nickname|gebruikersnaam|username|pseudo|profiel|profile|account|schuilnaam|bijnaam)"
     r"\s+(?:heet|is|was|named|called|genaamd|met de naam)?\s*[\"'“‘«](?P<handle>[^\"'”’»\n]{3,32})[\"'”’»]",
 )
-# A word with an underscore or mixed letters and digits inside quotes is almost always a user name.
+# A word with an underscore inside ("lola_vip") is almost always a user name.
 _HANDLE_SHAPE = re.compile(r"(?<![\w@./-])[A-Za-z][A-Za-z0-9.]*_[A-Za-z0-9_.]*[A-Za-z0-9](?![\w@-])")
 _HANDLE_STOPWORDS = keyword_pattern(
     "is", "was", "heet", "en", "of", "de", "het", "een", "me", "mij", "haar", "hem", "via", "op", "in", "met",

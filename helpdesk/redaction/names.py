@@ -1,8 +1,8 @@
 """Person names: given names, surnames with particles, initials and working names.
 
 A name is found in two ways. Context rules (greetings, signatures, "mijn naam
-is", form labels, titles, mail headers, "die zich X noemt") say that a name
-follows, so any word that is not a common word is taken. Elsewhere a
+is", form labels, titles, mail headers, "die zich X noemt") announce that a
+name follows, so any word that is not a common word is taken. Elsewhere a
 capitalised word must be a listed given name; the words after it that look
 like a surname are added. Names that are also ordinary words (Roos, Angel)
 need capitalisation inside a sentence or a context rule.
@@ -70,7 +70,7 @@ class Token(NamedTuple):
 
 
 class NameFinder:
-    """Finds person names in one text; create one per text."""
+    """Person-name detector for one text; create one per text."""
 
     def __init__(self, text: str, words: Lexicon):
         self.text = text
@@ -250,7 +250,7 @@ class NameFinder:
     # Rules.
 
     def from_listed_given_names(self) -> None:
-        """Capitalised listed given names, with the surname words after them."""
+        """Find capitalised listed given names, with the surname words around them."""
         for index, token in enumerate(self.tokens):
             if not self.is_capitalised(token) or not self.is_given(token):
                 continue
@@ -293,7 +293,7 @@ class NameFinder:
         return len(starts) >= 2 and lower * 2 >= len(starts)
 
     def from_lower_case_given_names(self) -> None:
-        """In a mail typed without capitals, listed given names in lower case ("ik was bij tatjana")."""
+        """Find listed given names in lower case in a mail typed without capitals ("bij tatjana")."""
         if not self.is_sloppy():
             return
         words = self.words
@@ -307,7 +307,7 @@ class NameFinder:
             self.add_parsed(index, allow_lower=True)
 
     def from_unknown_capitalised_words(self) -> None:
-        """A capitalised word inside a sentence that is no known word, place or organisation.
+        """Find capitalised words inside a sentence that are no known word, place or organisation.
 
         Dutch, French and English capitalise little else than names inside a
         sentence, so such a word is taken for a name that the lists miss.
@@ -360,7 +360,7 @@ class NameFinder:
         )
 
     def from_initials(self) -> None:
-        """Initials followed by a surname: "B. Janssens", "J.P. De Vos"."""
+        """Find initials followed by a surname: "B. Janssens", "J.P. De Vos"."""
         for index in range(len(self.tokens)):
             if not self.is_initial(index):
                 continue
@@ -391,7 +391,7 @@ class NameFinder:
             self.add_parsed(index, allow_lower, strong=strong)
 
     def working_titles(self) -> None:
-        """Working names with their title, "Lady Vera": the title is part of the name."""
+        """Find working names with their title ("Lady Vera"); the title is part of the name."""
         if not WORKING_TITLE_HINT.search(self.text):
             return
         for match in WORKING_TITLE.finditer(self.text):
@@ -400,7 +400,7 @@ class NameFinder:
                 self.add_parsed(index, allow_lower=False, start=match.start(), strong=True)
 
     def quoted_names(self) -> None:
-        """A single quoted capitalised word that is a given name or is named by a nearby verb."""
+        """Find a quoted capitalised word that is a given name or is named by a nearby verb."""
         for match in QUOTED_NAME.finditer(self.text):
             index = self.token_at(match.start("name"))
             if index is None:
@@ -413,7 +413,7 @@ class NameFinder:
                     self.add(token.start, parsed[1])
 
     def before_age(self) -> None:
-        """Advert style: a capitalised working name followed by an age, "Lola (19)"."""
+        """Find advert-style working names followed by an age: "Lola (19)"."""
         for match in AGE_AFTER.finditer(self.text):
             index = self.token_at(match.start())
             if index is not None and self.tokens[index].start == match.start():
@@ -422,7 +422,7 @@ class NameFinder:
                     self.add(token.start, token.end)
 
     def email_display_names(self) -> None:
-        """The display name before an address in angle brackets: "Tom Wouters <tom@…>"."""
+        """Find the display name before an address in angle brackets: "Tom Wouters <tom@…>"."""
         if "@" not in self.text:
             return
         for match in EMAIL_DISPLAY_NAME.finditer(self.lowered):
@@ -437,7 +437,7 @@ class NameFinder:
                     index += 1
 
     def signatures(self) -> None:
-        """Names on the line after a closing formula, after it on the same line, or on the last line."""
+        """Find names on the line after a closing formula, after it on the same line, or on the last line."""
         lines = list(_lines(self.text))
         for number, (start, end) in enumerate(lines):
             line = self.lowered[start:end]
@@ -521,6 +521,7 @@ class NameFinder:
         return last, end_offset
 
     def run(self) -> list[Entity]:
+        """Apply every rule; the spans may overlap."""
         self.from_listed_given_names()
         self.from_unknown_capitalised_words()
         self.from_lower_case_given_names()
