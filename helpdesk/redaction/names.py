@@ -1,11 +1,13 @@
 """Person names: given names, surnames with particles, initials and working names.
 
-A name is found in two ways. Context rules (greetings, signatures, "mijn naam
-is", form labels, titles, mail headers, "die zich X noemt") announce that a
-name follows, so any word that is not a common word is taken. Elsewhere a
-capitalised word must be a listed given name; the words after it that look
-like a surname are added. Names that are also ordinary words (Roos, Angel)
-need capitalisation inside a sentence or a context rule.
+Context rules (greetings, signatures, "mijn naam is", form labels, titles,
+mail headers, "die zich X noemt") announce that a name follows, so any word
+that is not a common word is taken. Elsewhere a capitalised word is a name
+when it is a listed given name, or when it stands inside a sentence and is
+no common word, place or organisation. The words around it that look like a
+surname are added. Names that are also ordinary words (Roos, Angel) need
+capitalisation inside a sentence or a context rule. In mails typed without
+capitals, listed given names count in lower case too.
 """
 
 from __future__ import annotations
