@@ -180,3 +180,25 @@ def test_export_writes_files_that_import_reads_back(settings, tmp_path):
     original = read_article_file(source / "nl" / "prep.md")
     assert exported.content == original.content
     assert exported.status == original.status
+
+
+def test_session_index_rebuilds_after_change(settings):
+    from kb.catalog import index_for_session
+
+    with session_scope(settings) as session:
+        article = create_draft(session, "prep", "nl", "Wat is PrEP?", status="published", short_answer="Een pil tegen hiv.")
+    with session_scope(settings) as session:
+        first = index_for_session(session)
+        assert index_for_session(session) is first
+        assert first.slugs == ["prep"]
+    with session_scope(settings) as session:
+        article = get_article(session, "prep", "nl")
+        save_article(session, article, short_answer="Een pil die hiv voorkomt.")
+    with session_scope(settings) as session:
+        second = index_for_session(session)
+        assert second is not first
+        assert second.by_slug_language[("prep", "nl")].short_answer == "Een pil die hiv voorkomt."
+    with session_scope(settings) as session:
+        set_status(session, get_article(session, "prep", "nl"), "archived")
+    with session_scope(settings) as session:
+        assert len(index_for_session(session)) == 0
