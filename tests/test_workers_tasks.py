@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from helpdesk.db import session_scope, utcnow
+from helpdesk.ingest.polling import poll_all
 from helpdesk.plugins import get_registry
 from helpdesk.tickets.models import DeliveryState, Message, Ticket
 from tests.services.worker import wait_until
@@ -18,7 +19,7 @@ from tests.test_outbound_services import CLIENT, queue_one_reply, rejecting_serv
 from workers.app import app
 from workers.dispatch import send_task
 from workers.locks import exclusive
-from workers.tasks import send_reply
+from workers.tasks import apply_retention, send_reply
 
 pytestmark = pytest.mark.slow
 
@@ -91,21 +92,30 @@ def test_send_reply_on_file_broker(settings, smtp_server, celery_worker):
     wait_until(lambda: delivery_state(settings, message_id) == DeliveryState.SENT, TASK_TIMEOUT_SECONDS, "state sent")
 
 
-def test_beat_polls_maildir(settings, celery_worker):
-    settings = settings.with_overrides(poll_interval_seconds=1.0)
+QUESTION = (
+    b"From: Klant <klant@example.org>\r\n"
+    b"To: vragen@helpdesk.test\r\n"
+    b"Subject: Vraag over testen\r\n"
+    b"Message-ID: <beat-test-1@example.org>\r\n"
+    b"Date: Fri, 04 Dec 2026 10:00:00 +0000\r\n"
+    b"\r\n"
+    b"Waar kan ik anoniem testen?\r\n"
+)
+
+
+def maildir_of(settings) -> Path:
+    """Create the settings' Maildir mailbox with one question in it and return its folder."""
     folder = Path(settings.mailbox_urls[0].removeprefix("maildir:"))
     folder.parent.mkdir(parents=True, exist_ok=True)
     box = mailbox.Maildir(folder, create=True)
-    box.add(
-        b"From: Klant <klant@example.org>\r\n"
-        b"To: vragen@helpdesk.test\r\n"
-        b"Subject: Vraag over testen\r\n"
-        b"Message-ID: <beat-test-1@example.org>\r\n"
-        b"Date: Fri, 04 Dec 2026 10:00:00 +0000\r\n"
-        b"\r\n"
-        b"Waar kan ik anoniem testen?\r\n"
-    )
+    box.add(QUESTION)
     box.close()
+    return folder
+
+
+def test_beat_polls_maildir(settings, celery_worker):
+    settings = settings.with_overrides(poll_interval_seconds=1.0)
+    maildir_of(settings)
 
     celery_worker(settings, "--beat")
 
@@ -114,10 +124,10 @@ def test_beat_polls_maildir(settings, celery_worker):
 
 @pytest.fixture
 def task_settings(settings, monkeypatch):
-    """Run tasks in this process (Task.apply) with the test's settings; returns a function taking the SMTP URL."""
+    """Run tasks in this process (Task.apply) with the test's settings; returns a function taking overrides."""
 
-    def use(smtp_url: str):
-        configured = settings.with_overrides(smtp_url=smtp_url)
+    def use(**overrides):
+        configured = settings.with_overrides(**overrides)
         monkeypatch.setattr(app, "helpdesk_settings", configured)
         return configured
 
@@ -125,7 +135,7 @@ def task_settings(settings, monkeypatch):
 
 
 def test_send_reply_task_retries_when_server_down(task_settings):
-    settings = task_settings(f"smtp://127.0.0.1:{free_port()}?timeout=5")
+    settings = task_settings(smtp_url=f"smtp://127.0.0.1:{free_port()}?timeout=5")
     _ticket_id, message_id = queue_one_reply(settings)
 
     result = send_reply.apply(args=[message_id])
@@ -139,7 +149,7 @@ def test_send_reply_task_retries_when_server_down(task_settings):
 
 
 def test_send_reply_task_stops_on_rejection(task_settings, rejecting_server):
-    settings = task_settings(rejecting_server("550 5.7.1 Message refused"))
+    settings = task_settings(smtp_url=rejecting_server("550 5.7.1 Message refused"))
     _ticket_id, message_id = queue_one_reply(settings)
 
     result = send_reply.apply(args=[message_id])
@@ -147,3 +157,21 @@ def test_send_reply_task_stops_on_rejection(task_settings, rejecting_server):
     assert result.state == "SUCCESS"
     assert result.result == "failed"
     assert delivery_state(settings, message_id) == DeliveryState.FAILED
+
+
+def test_retention_task_deletes_mailbox_copy(task_settings):
+    settings = task_settings()
+    folder = maildir_of(settings)
+    poll_all(settings)
+    with session_scope(settings) as session:
+        message = session.scalars(select(Message)).one()
+        message.received_at = utcnow() - dt.timedelta(days=settings.retention_raw_days + 1)
+        message_id = message.id
+    assert len(list(folder.glob("*/*"))) == 1
+
+    result = apply_retention.apply()
+
+    assert result.state == "SUCCESS"
+    assert list(folder.glob("*/*")) == []
+    with session_scope(settings) as session:
+        assert session.get(Message, message_id).raw_encrypted is None

@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from helpdesk.db import session_scope
 from helpdesk.ingest.polling import poll_all
+from helpdesk.ingest.removal import delete_mailbox_copies
 from helpdesk.outbound.services import MAX_DELIVERY_ATTEMPTS, deliver, due_message_ids
 from helpdesk.privacy.retention import apply_retention as apply_retention_service
 from workers.app import app, current_settings
@@ -73,7 +74,7 @@ def retry_failed_sends() -> int:
 
 @app.task(name="workers.tasks.apply_retention", **DATABASE_RETRY)
 def apply_retention() -> None:
-    """Delete personal data whose retention period has passed."""
+    """Delete personal data whose retention period has passed, in the database and on the mail server."""
     settings = current_settings()
     with exclusive(settings, "apply-retention") as acquired:
         if not acquired:
@@ -82,8 +83,10 @@ def apply_retention() -> None:
         with session_scope(settings) as session:
             summary = apply_retention_service(session, settings)
 
-    # TODO: delete summary.mailbox_copies from the mail server once ingestion
-    # offers a service for it; until then they stay until the mailbox's own expiry.
+        # After the commit: mail deleted from the server before it could not be
+        # found again if the database transaction had failed.
+        removal = delete_mailbox_copies(settings, summary.mailbox_copies)
+
     logger.info(
         "retention applied",
         extra={
@@ -91,7 +94,9 @@ def apply_retention() -> None:
             "originals_deleted": summary.originals_deleted,
             "attachments_deleted": summary.attachments_deleted,
             "senders_deleted": summary.senders_deleted,
-            "mailbox_copies": len(summary.mailbox_copies),
+            "mailbox_copies_deleted": removal.deleted,
+            "mailbox_copies_not_found": removal.not_found,
+            "mailbox_copies_failed": removal.failed,
         },
     )
 
