@@ -91,6 +91,9 @@ def create_app(settings: Settings) -> Celery:
         # the URL and warns when it has no host name.
         broker_url = "filesystem://localhost/"
 
+    # Beat keeps its schedule file there and fails at start when the folder is missing.
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
     app = Celery("helpdesk", include=["workers.tasks"])
     app.conf.update(
         broker_url=broker_url,
