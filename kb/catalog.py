@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kb.analysis import is_real_word
 from kb.index import ArticleIndex, ArticleRecord
-from kb.models import Article, ArticleStatus
+from kb.language import detect_language
+from kb.models import LANGUAGES, Article, ArticleStatus
 from kb.transfer import read_directory
 
 _lock = threading.Lock()
@@ -54,11 +57,20 @@ def directory_records(directory: Path) -> list[ArticleRecord]:
     ]
 
 
+@lru_cache(maxsize=1)
+def _warm_up() -> None:
+    """Load the language models and word lists now, so the first suggestion is not the slow one."""
+    detect_language("Dit is een korte zin om de taalmodellen te laden.")
+    for language in LANGUAGES:
+        is_real_word("condoom", language)
+
+
 def _cached(source: str, fingerprint: tuple, build) -> ArticleIndex:
     with _lock:
         cached = _indexes.get(source)
         if cached is not None and cached[0] == fingerprint:
             return cached[1]
+    _warm_up()
     index = ArticleIndex(build())
     with _lock:
         _indexes[source] = (fingerprint, index)
