@@ -47,6 +47,7 @@ def assert_found(text: str, entity_type: str, value: str) -> None:
         ("Mijn gegevens: Van Damme Luc, Gent", "Van Damme Luc"),
         ("Groetjes\nAn", "An"),
         ("groetn\nnoël", "noël"),
+        ("ik ben 23 en ongerust\n\nward", "ward"),
         ("hallo. ik was gisteren bij tatjana. ze zei niks. is dat erg?", "tatjana"),
     ],
 )
@@ -82,6 +83,7 @@ def test_email_addresses(text, value):
         ("bel +31 (0)6 2488 1937", "+31 (0)6 2488 1937"),
         ("Whatsapp +40 721 234 567 voor info", "+40 721 234 567"),
         ("(+32) 478-12-34-56 is mijn nummer", "(+32) 478-12-34-56"),
+        ("haar Bulgaars nummer +359 88 123 4567", "+359 88 123 4567"),
         ("belde 0478 12 34 56 2 keer", "0478 12 34 56"),
     ],
 )
@@ -131,6 +133,8 @@ def test_national_numbers(text, value):
         ("kenteken GZ-771-T", "GZ-771-T"),
         ("Zijn auto: 1ABC234", "1ABC234"),
         ("die wagen, 1-abc-234, stond er elke avond", "1-abc-234"),
+        ("een Franse wagen, AB-123-CD, volgde ons", "AB-123-CD"),
+        ("met Roemeense nummerplaat (B 123 ABC) gezien", "B 123 ABC"),
     ],
 )
 def test_licence_plates(text, value):
@@ -221,6 +225,7 @@ def test_dates_of_birth(text, value):
         "Van: de afdeling preventie\nOnderwerp: uw vraag",
         "In de Delhaize 2 keer per week, op de E17 3 keer, aan de Wallen 10 minuten.",
         "hey. ik las de nick van een meisje op het forum. mijn jean was gescheurd. kan ik testen?",
+        "I'm an English tourist and I visited Ghent last week.",
     ],
 )
 def test_text_that_stays_untouched(text):

@@ -168,6 +168,8 @@ class NameFinder:
         last = index
         count = 1
         position = index + 1
+        # A name that starts with a capital goes on with capitals only ("Roemeense nummerplaat" is no name).
+        allow_lower = allow_lower and not self.is_capitalised(tokens[index])
         while position < len(tokens) and count < MAX_NAME_TOKENS and self._joined(position - 1, position):
             token = tokens[position]
             if token.fold in PARTICLES and not self.is_initial(position):
@@ -235,7 +237,8 @@ class NameFinder:
         if self.is_capitalised(token):
             return self.is_given(token) or not self.is_common(token, strong)
         if allow_lower and token.text.islower():
-            return self.is_given(token) or self.is_surname(token)
+            # Lower-case names that are also words ("an", "roos") need a capital to count.
+            return token.fold not in self.words.common_words and (self.is_given(token) or self.is_surname(token))
         return False
 
     def add(self, start: int, end: int) -> None:
@@ -473,20 +476,23 @@ class NameFinder:
         if self.text[start:self.tokens[index].start].strip(" \t>*-–\"'"):
             return
         parsed = self.parse(index, allow_lower=True, strong=True)
-        if after_closing and not self._fills_line(parsed, end):
+        if not parsed and self.is_given(self.tokens[index]):
+            parsed = (index, self.tokens[index].end)  # a given name alone on its line ("ward"), even if also a word
+        if after_closing and not self._fills_line(parsed, end, after_closing):
             parsed = self._capitalised_line(index, end)
-        if not parsed or not self._fills_line(parsed, end):
+        if not parsed or not self._fills_line(parsed, end, after_closing):
             return
         first = self.tokens[index]
         if first.text.islower() and not self.is_given(first) and parsed[0] == index and not after_closing:
             return  # a single unknown lower-case word at the end is more often text than a name
         self.add(first.start, parsed[1])
 
-    def _fills_line(self, parsed: tuple[int, int] | None, end: int) -> bool:
+    def _fills_line(self, parsed: tuple[int, int] | None, end: int, after_closing: bool) -> bool:
+        # Under a closing formula a remark may follow the name ("Bas (vrijwilliger)").
         if not parsed:
             return False
         rest = self.text[parsed[1]:end]
-        return not rest.strip(" \t.,!;:") or bool(re.fullmatch(r"\s*[,(–-].*", rest))
+        return not rest.strip(" \t.,!;:") or (after_closing and bool(re.fullmatch(r"\s*[,(–-].*", rest)))
 
     def _capitalised_line(self, index: int, end: int) -> tuple[int, int] | None:
         """Read a signature line of capitalised words as a name ("Raf Wijnants").

@@ -57,18 +57,20 @@ def _is_international_number(digits: str) -> bool:
         if national.startswith("0"):
             national = national[1:]
         return _is_national_number("0" + national)
+    # Possible rather than valid: a length check per country, because numbers in
+    # mails may come from ranges the library's metadata does not list yet.
     try:
         number = phonenumbers.parse("+" + digits, None)
     except phonenumbers.NumberParseException:
         return False
-    if phonenumbers.is_valid_number(number):
+    if phonenumbers.is_possible_number(number):
         return True
     # Retry without a trunk 0 written as "(0)" after the country code.
     country_code = str(number.country_code)
     rest = digits[len(country_code):]
     if rest.startswith("0"):
         try:
-            return phonenumbers.is_valid_number(phonenumbers.parse("+" + country_code + rest[1:], None))
+            return phonenumbers.is_possible_number(phonenumbers.parse("+" + country_code + rest[1:], None))
         except phonenumbers.NumberParseException:
             return False
     return False

@@ -22,8 +22,10 @@ _DUTCH = [
     r"[A-Z]{2}-\d{3}-[A-Z]", r"[A-Z]-\d{3}-[A-Z]{2}", r"[A-Z]{3}-\d{2}-[A-Z]", r"\d-[A-Z]{2}-\d{3}",
     r"[A-Z]-\d{2}-[A-Z]{3}", r"\d{3}-[A-Z]{2}-\d",
 ]
+# French SIV plates (AB-123-CD), common on cars from across the border.
+_FRENCH = [r"[A-Z]{2}-\d{3}-[A-Z]{2}"]
 # Runs on the upper-cased text (see `context.uppercase`), which is faster than re.IGNORECASE.
-PLATE = re.compile(r"(?<![\w/.-])(?:" + "|".join(_BELGIAN + _DUTCH) + r")(?![\w/-]|\.\w)")
+PLATE = re.compile(r"(?<![\w/.-])(?:" + "|".join(_BELGIAN + _DUTCH + _FRENCH) + r")(?![\w/-]|\.\w)")
 _PLATE_WORDS = keyword_pattern(
     "nummerplaat", "nummerplaten", "kenteken", "kentekenplaat", "plaat", "nrplaat", "plate", "plates",
     "licence", "license", "immatriculation", "plaque", "auto", "wagen", "camionette", "bestelwagen", "busje",
@@ -34,7 +36,7 @@ _PLATE_WORDS = keyword_pattern(
 # matched on the lower-cased text.
 _AFTER_KEYWORD = re.compile(
     r"(?:nummerplaat|kenteken(?:plaat)?|nrplaat|licen[cs]e plate|plaque(?: d'immatriculation)?|"
-    r"immatriculation|plaat)(?:nummer)?\s*(?:is|was|:|nr\.?|van)?\s*[\"'“]?"
+    r"immatriculation|plaat)(?:nummer)?\s*(?:is|was|:|nr\.?|van)?\s*[\"'“(]?"
     r"(?P<plate>(?=[a-z0-9 .\-]*\d)(?=[a-z0-9 .\-]*[a-z])[a-z0-9]{1,4}(?:[ .\-]?[a-z0-9]{1,4}){1,3})(?![\w-])",
 )
 _ROAD_OR_CODE = re.compile(r"[AENR]\d{1,3}|[A-Z]{2,3}\d?", re.IGNORECASE)
@@ -48,7 +50,8 @@ def _letters_are_a_word(plate: str) -> bool:
 def _has_word_part(plate: str) -> bool:
     common_words = lexicon().common_words
     return any(
-        part.isalpha() and len(part) > 2 and part.casefold() in common_words for part in re.split(r"[ .-]", plate)
+        part.isalpha() and part.islower() and len(part) > 2 and part in common_words
+        for part in re.split(r"[ .-]", plate)
     )
 
 
