@@ -48,6 +48,7 @@ def assert_found(text: str, entity_type: str, value: str) -> None:
         ("Groetjes\nAn", "An"),
         ("groetn\nnoël", "noël"),
         ("ik ben 23 en ongerust\n\nward", "ward"),
+        ("Un client, qui se fait appeler Max, me harcèle.", "Max"),
         ("hallo. ik was gisteren bij tatjana. ze zei niks. is dat erg?", "tatjana"),
     ],
 )
@@ -155,6 +156,7 @@ def test_licence_plates(text, value):
         ("Mijn postcode is 3512 JK.", "3512 JK"),
         ("Industrieweg 12A\n9032 Wondelgem", "Industrieweg 12A\n9032 Wondelgem"),
         ("Ik woon op de Meir 12.", "Meir 12"),
+        ("Roger\nZeedijk 245 bus 8\n8400 Oostende", "Zeedijk 245 bus 8\n8400 Oostende"),
         ("Kantoor aan de Kouter 29, bus 3", "Kouter 29, bus 3"),
     ],
 )

@@ -88,8 +88,6 @@ def _street_start(text: str, start: int, end: int) -> int:
 
 
 def _extend_with_tail(text: str, street_start: int, street_end: int) -> Entity | None:
-    if text[street_start:street_end].casefold() in lexicon().places:
-        return None  # "woon in Nederland, 5611 EM": a country or city before a number
     number = _NUMBER.match(text, street_end)
     if not number:
         return None
@@ -155,6 +153,8 @@ def find_addresses(text: str) -> list[Entity]:
             end = match.end("street")
             if start >= end:
                 continue
+            if pattern in (_ADDRESS_CONTEXT, _PREPOSITION_STREET) and text[start:end].casefold() in lexicon().places:
+                continue  # "woon in Nederland, 5611 EM": a country or city before a number
             entity = _extend_with_tail(text, start, end)
             if entity:
                 found.append(entity)

@@ -73,13 +73,14 @@ WORKING_TITLE = re.compile(
 )
 NAMING_VERB = re.compile(
     r"\b(?:noemt\s+zich|noemde\s+zich|heet|heette|genaamd|genoemd|alias|aka|a\.k\.a\.|called|named|"
-    r"goes\s+by|known\s+as|bekend\s+als|s'appelle|s'appelait|appelée|appelé|nommée|nommé|werknaam|"
+    r"goes\s+by(?:\s+the\s+name)?|calls\s+(?:herself|himself)|known\s+as|bekend\s+als|noemt\s+zichzelf|"
+    r"s'appelle|s'appelait|se\s+fait\s+appeler|se\s+faisait\s+appeler|appelée|appelé|nommée|nommé|werknaam|"
     r"artiestennaam|schuilnaam|(?:ken|kent|kende|kenden|know|knew|connais)\s+(?:haar|hem|her|him|la|le)\s+"
     r"(?:alleen\s+|enkel\s+|only\s+|just\s+|seulement\s+)?(?:als|as|sous le nom de|comme))"
     r"\s*[:\"'“‘«]?\s*",
 )
 NAMING_VERB_WORDS = frozenset(
-    "noemt noemde heet heette genaamd genoemd alias aka a called named goes known bekend s'appelle s'appelait "
+    "noemt noemde heet heette genaamd genoemd alias aka a called named goes calls known bekend s'appelle s'appelait se "
     "appelée appelé nommée nommé werknaam artiestennaam schuilnaam ken kent kende kenden know knew connais".split()
 )
 _PERSON_NOUNS = (
