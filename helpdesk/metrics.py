@@ -4,7 +4,8 @@ Two kinds of numbers:
 
 - Events (mail ingested, replies sent, poll errors, task run times) are
   counters and a histogram. The process that does the work increments them
-  through the `record_*` functions and `time_task`.
+  through the `record_*` functions; `observe_celery_tasks` times every
+  Celery task, and `time_task` times any other block of work.
 - State (open tickets by status, outgoing mail waiting, mailbox health) is
   read from the database by `DatabaseCollector` at every scrape, so it is
   right whichever process serves /metrics.
@@ -32,6 +33,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from celery.exceptions import Retry
+from celery.signals import task_postrun, task_prerun
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -136,6 +138,34 @@ def time_task(task: str) -> Iterator[None]:
         raise
     finally:
         TASK_DURATION.labels(task=task, outcome=outcome).observe(time.perf_counter() - started)
+
+
+_CELERY_OUTCOMES = {"SUCCESS": "success", "RETRY": "retry"}
+_task_starts: dict[str, float] = {}
+
+
+def observe_celery_tasks() -> None:
+    """Time every Celery task run in this process into helpdesk_task_duration_seconds.
+
+    Call once where the Celery app is created. Celery sends task_prerun and
+    task_postrun in the process that runs the task, also for a task that
+    raised or asked for a retry; the outcome label comes from its state.
+    """
+    task_prerun.connect(_task_started, weak=False, dispatch_uid="helpdesk-metrics-prerun")
+    task_postrun.connect(_task_finished, weak=False, dispatch_uid="helpdesk-metrics-postrun")
+
+
+def _task_started(task_id: str | None = None, **_details) -> None:
+    if task_id is not None:
+        _task_starts[task_id] = time.perf_counter()
+
+
+def _task_finished(task_id: str | None = None, task=None, state: str | None = None, **_details) -> None:
+    started = _task_starts.pop(task_id, None) if task_id is not None else None
+    if started is None or task is None:
+        return
+    outcome = _CELERY_OUTCOMES.get(state or "", "failure")
+    TASK_DURATION.labels(task=task.name, outcome=outcome).observe(time.perf_counter() - started)
 
 
 def collect_database_metrics(session: Session) -> list[Metric]:

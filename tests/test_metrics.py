@@ -11,6 +11,7 @@ import time
 import urllib.request
 
 import pytest
+from celery import Celery
 from celery.exceptions import Retry
 from click.testing import CliRunner
 from prometheus_client import REGISTRY
@@ -248,3 +249,26 @@ def _get_when_listening(url: str, server: subprocess.Popen) -> bytes:
         except OSError:
             time.sleep(0.1)
     pytest.fail(f"helpdesk metrics did not listen at {url}")
+
+
+def test_celery_tasks_are_timed():
+    app = Celery("metrics-test", broker="memory://")
+    app.conf.task_always_eager = True
+
+    @app.task(name="metrics_test.succeed")
+    def succeed():
+        return "done"
+
+    @app.task(name="metrics_test.fail")
+    def fail():
+        raise RuntimeError("boom")
+
+    metrics.observe_celery_tasks()
+    success_before = sample("helpdesk_task_duration_seconds_count", task="metrics_test.succeed", outcome="success")
+    failure_before = sample("helpdesk_task_duration_seconds_count", task="metrics_test.fail", outcome="failure")
+
+    succeed.apply()
+    fail.apply()
+
+    assert sample("helpdesk_task_duration_seconds_count", task="metrics_test.succeed", outcome="success") - success_before == 1
+    assert sample("helpdesk_task_duration_seconds_count", task="metrics_test.fail", outcome="failure") - failure_before == 1
