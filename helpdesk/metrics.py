@@ -148,8 +148,9 @@ def observe_celery_tasks() -> None:
     """Time every Celery task run in this process into helpdesk_task_duration_seconds.
 
     Call once where the Celery app is created. Celery sends task_prerun and
-    task_postrun in the process that runs the task, also for a task that
-    raised or asked for a retry; the outcome label comes from its state.
+    task_postrun in the process that runs the task, also when the task
+    raised or asked for a retry. The outcome label comes from the task's
+    final state.
     """
     task_prerun.connect(_task_started, weak=False, dispatch_uid="helpdesk-metrics-prerun")
     task_postrun.connect(_task_finished, weak=False, dispatch_uid="helpdesk-metrics-postrun")
