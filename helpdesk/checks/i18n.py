@@ -1,4 +1,11 @@
-"""Translations of the check messages: the Dutch texts are the msgids, English comes from a catalogue."""
+"""Translations of the check messages: the Dutch texts are the msgids, English comes from a catalogue.
+
+After changing a message, update the English catalogue and fill in the new
+or fuzzy entries (tests/test_check_cli.py fails while one is missing):
+
+    pybabel extract -k _ -k gettext --no-location -o /tmp/checks.pot helpdesk/checks helpdesk/commands/check.py
+    pybabel update -i /tmp/checks.pot -D checks -d helpdesk/checks/translations -l en
+"""
 
 from __future__ import annotations
 
