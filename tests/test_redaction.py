@@ -234,6 +234,18 @@ def test_text_that_stays_untouched(text):
     assert found(text) == []
 
 
+def test_every_mention_of_a_name_counts():
+    text = "Ik ken een vrouw, Xenia, die daar werkt. Xenia zegt dat ze moet betalen."
+
+    assert found(text) == [("PERSON", "Xenia"), ("PERSON", "Xenia")]
+
+
+def test_signature_name_is_not_spread_to_verbs():
+    text = "Groeten,\nBen\n\nBen je er nog?"
+
+    assert found(text) == [("PERSON", "Ben")]
+
+
 def test_redact_uses_dutch_placeholders():
     result = redact("Groeten,\nAnneleen Goossens\n0478 12 34 56")
 

@@ -528,6 +528,25 @@ class NameFinder:
         end_offset = self.tokens[last].end + (1 if self.is_initial(last) else 0)
         return last, end_offset
 
+    def other_mentions(self) -> None:
+        """Find further mentions of a word already taken as a name: "Xenia … Xenia zegt"."""
+        named: set[str] = set()
+        covered: set[int] = set()
+        for entity in self.found:
+            first = self.token_at(entity.start)
+            while first is not None and first < len(self.tokens) and self.tokens[first].end <= entity.end:
+                token = self.tokens[first]
+                covered.add(first)
+                if len(token.text) > 2 and token.fold not in PARTICLES and not self.is_initial(first):
+                    named.add(token.fold)
+                first += 1
+        for index, token in enumerate(self.tokens):
+            if index in covered or token.fold not in named or not self.is_capitalised(token):
+                continue
+            if token.fold in self.words.context_only_names and self.is_sentence_start(index):
+                continue  # "Ben je …" after a signature "Ben"
+            self.add(token.start, token.end)
+
     def run(self) -> list[Entity]:
         """Apply every rule; the spans may overlap."""
         self.from_listed_given_names()
@@ -547,6 +566,7 @@ class NameFinder:
         self.before_age()
         self.email_display_names()
         self.signatures()
+        self.other_mentions()
         return self.found
 
 
