@@ -16,6 +16,8 @@ from admin.db import init_database
 from admin.i18n import init_i18n
 from admin.security import PUBLIC_BLUEPRINT, add_security_headers, configure_sessions
 from admin.views.account import AccountView, HomeView
+from admin.views.editor import ArticleEditorView
+from admin.views.editor_questions import QuestionGroupsView
 from admin.views.queue import TicketQueueView
 from admin.views.staff import AuditLogView, UserAdminView
 from admin.views.ticket import TicketView
@@ -49,8 +51,10 @@ def _init_admin(app: Flask, sessions) -> Admin:
         index_view=HomeView(),
         theme=Bootstrap4Theme(base_template="admin/staff_base.html", fluid=True),
     )
-    admin.add_view(TicketQueueView(sessions))
+    admin.add_view(TicketQueueView())
     admin.add_view(TicketView())
+    admin.add_view(ArticleEditorView())
+    admin.add_view(QuestionGroupsView())
     admin.add_view(UserAdminView(sessions, category=_l("Beheer")))
     admin.add_view(AuditLogView(sessions, category=_l("Beheer")))
     admin.add_view(AccountView())

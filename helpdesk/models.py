@@ -3,6 +3,7 @@
 from helpdesk.accounts.models import AuditEntry, Role, User
 from helpdesk.ingest.models import IngestRecord, MailboxState
 from helpdesk.privacy.models import ErasedMessage
+from helpdesk.tickets.macros import Macro
 from helpdesk.tickets.models import (
     Attachment,
     DeliveryState,
@@ -14,6 +15,7 @@ from helpdesk.tickets.models import (
     TicketEvent,
     TicketStatus,
 )
+from helpdesk.tickets.presence import TicketPresence
 
 __all__ = [
     "Attachment",
@@ -22,6 +24,7 @@ __all__ = [
     "ErasedMessage",
     "IngestRecord",
     "Direction",
+    "Macro",
     "MailboxState",
     "Message",
     "Note",
@@ -29,6 +32,7 @@ __all__ = [
     "Suggestion",
     "Ticket",
     "TicketEvent",
+    "TicketPresence",
     "TicketStatus",
     "User",
 ]

@@ -1,12 +1,13 @@
 import datetime as dt
 import re
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import event
 
-from admin.views.queue import QUEUE_PAGE_SIZE
 from helpdesk.db import get_engine, utcnow
 from helpdesk.tickets.models import TicketStatus
+from helpdesk.tickets.queue import PAGE_SIZE
 from tests.admin_fixtures import (  # noqa: F401 (pytest fixtures)
     CLIENT_ADDRESS,
     agent,
@@ -28,14 +29,16 @@ def queue_ids(client, query: str = "") -> list[int]:
 @pytest.fixture
 def tickets(settings, agent) -> dict[str, int]:
     now = utcnow()
+
+    def ticket(subject: str, age: dt.timedelta, body: str = "Ik heb een vraag.", **fields) -> int:
+        return make_ticket(settings, subject, body, created_at=now - age, last_message_at=now - age, **fields)
+
     return {
-        "old": make_ticket(settings, "Oude vraag over condooms", last_message_at=now - dt.timedelta(days=3), theme="condooms", language="nl"),
-        "new": make_ticket(settings, "Nieuwe vraag over soa", last_message_at=now - dt.timedelta(hours=1), theme="soa", language="nl"),
-        "urgent": make_ticket(settings, "Dringende vraag", last_message_at=now, urgent=True, urgent_reason="pep", language="fr"),
-        "assigned": make_ticket(
-            settings, "Toegewezen vraag", last_message_at=now - dt.timedelta(days=1), assignee_id=agent, status=TicketStatus.OPEN, language="en"
-        ),
-        "closed": make_ticket(settings, "Gesloten vraag", last_message_at=now - dt.timedelta(days=5), status=TicketStatus.CLOSED),
+        "old": ticket("Oude vraag over condooms", dt.timedelta(days=3), "Het condoom scheurde gisteren.", theme="condooms", language="nl"),
+        "new": ticket("Nieuwe vraag over soa", dt.timedelta(hours=1), theme="soa", language="nl"),
+        "urgent": ticket("Dringende vraag", dt.timedelta(0), "J'ai besoin de la PEP après un risque.", urgent=True, urgent_reason="pep", language="fr"),
+        "assigned": ticket("Toegewezen vraag", dt.timedelta(days=1), assignee_id=agent, status=TicketStatus.OPEN, language="en"),
+        "closed": ticket("Gesloten vraag", dt.timedelta(days=5), "Bedankt voor de 100% duidelijke uitleg_", status=TicketStatus.CLOSED),
     }
 
 
@@ -48,13 +51,18 @@ def test_queue_shows_urgent_first_then_oldest(agent_client, tickets):
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("?flt0_0=new", ["urgent", "old", "new"]),
-        ("?flt0_0=closed", ["closed"]),
-        ("?flt0_1=condooms", ["old"]),
-        ("?flt0_2=fr", ["urgent"]),
-        ("?flt0_4=1", ["urgent", "closed", "old", "new"]),
-        ("?flt0_5=1", ["urgent"]),
-        ("?flt0_0=new&flt1_2=nl", ["old", "new"]),
+        ("?status=new", ["urgent", "old", "new"]),
+        ("?status=closed", ["closed"]),
+        ("?theme=condooms", ["old"]),
+        ("?language=fr", ["urgent"]),
+        ("?assignee=none", ["urgent", "closed", "old", "new"]),
+        ("?urgent=1", ["urgent"]),
+        ("?status=new&language=nl", ["old", "new"]),
+        ("?older_than=2", ["closed", "old"]),
+        ("?older_than=2&status=new", ["old"]),
+        ("?sort=id", ["old", "new", "urgent", "assigned", "closed"]),
+        ("?sort=id&desc=1", ["closed", "assigned", "urgent", "new", "old"]),
+        ("?sort=last_message&desc=1", ["urgent", "new", "assigned", "old", "closed"]),
     ],
 )
 def test_queue_filters(agent_client, tickets, query, expected):
@@ -62,12 +70,69 @@ def test_queue_filters(agent_client, tickets, query, expected):
 
 
 def test_queue_filter_on_assignee(agent_client, tickets, agent):
-    assert queue_ids(agent_client, f"?flt0_3={agent}") == [tickets["assigned"]]
+    assert queue_ids(agent_client, f"?assignee={agent}") == [tickets["assigned"]]
 
 
 def test_queue_search_uses_redacted_subject(agent_client, tickets):
     assert queue_ids(agent_client, "?search=soa") == [tickets["new"]]
     assert queue_ids(agent_client, "?search=onbestaand") == []
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("scheurde", ["old"]),  # a word of the message text only
+        ("condoom scheurde", ["old"]),  # every word must match
+        ("condoom onbestaand", []),
+        ("SCHEUR", ["old"]),  # case-insensitive word prefix
+        ("après", ["urgent"]),  # accented words
+        ("100%", ["closed"]),  # LIKE wildcards are plain characters
+        ("uitleg_", ["closed"]),
+        ("%%%", []),
+    ],
+)
+def test_queue_search_covers_message_text(agent_client, tickets, search, expected):
+    assert queue_ids(agent_client, f"?search={quote(search)}") == [tickets[name] for name in expected]
+
+
+def test_queue_search_by_ticket_number(agent_client, tickets):
+    number = tickets["assigned"]
+    assert tickets["assigned"] in queue_ids(agent_client, f"?search=%23{number}")
+    assert tickets["assigned"] in queue_ids(agent_client, f"?search={number}")
+
+
+def test_queue_search_never_matches_sender_address(agent_client, tickets):
+    assert queue_ids(agent_client, "?search=client.secret") == []
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("?status=done", "Status &#39;done&#39; bestaat niet"),
+        ("?older_than=-3", "Ouder dan (dagen) &#39;-3&#39; is ongeldig"),
+        ("?older_than=veel", "Ouder dan (dagen) &#39;veel&#39; is ongeldig"),
+        ("?assignee=bart", "Toegewezen aan &#39;bart&#39; is geen gebruikersnummer"),
+        ("?sort=password_hash", "Sorteren op &#39;password_hash&#39; kan niet"),
+    ],
+)
+def test_queue_rejects_invalid_filter_values(agent_client, tickets, query, message):
+    response = agent_client.get(f"/admin/queue/{query}")
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
+def test_queue_filter_form_has_labels(agent_client, tickets):
+    page = agent_client.get("/admin/queue/").get_data(as_text=True)
+    for name in ("search", "status", "theme", "language", "assignee", "older_than", "urgent"):
+        field_id = re.search(rf'<(?:input|select) id="([^"]+)"[^>]*name="{name}"', page)
+        assert field_id, name
+        assert f'<label for="{field_id.group(1)}">' in page, name
+
+
+def test_queue_links_keep_filters(agent_client, tickets):
+    page = agent_client.get("/admin/queue/?status=new&search=vraag").get_data(as_text=True)
+    assert 'href="/admin/queue/?status=new&amp;search=vraag&amp;sort=id"' in page
+    assert 'href="/admin/queue/?status=closed&amp;search=vraag"' in page
 
 
 def test_queue_never_shows_sender_address(agent_client, tickets):
@@ -77,10 +142,13 @@ def test_queue_never_shows_sender_address(agent_client, tickets):
 
 
 def test_queue_pagination(agent_client, settings):
-    for number in range(QUEUE_PAGE_SIZE + 5):
+    for number in range(PAGE_SIZE + 5):
         make_ticket(settings, f"Vraag {number}")
-    assert len(queue_ids(agent_client)) == QUEUE_PAGE_SIZE
-    assert len(queue_ids(agent_client, "?page=1")) == 5
+    assert len(queue_ids(agent_client)) == PAGE_SIZE
+    assert len(queue_ids(agent_client, "?page=2")) == 5
+    assert len(queue_ids(agent_client, "?page=99")) == 5  # beyond the end: the last page
+    page = agent_client.get("/admin/queue/").get_data(as_text=True)
+    assert 'href="/admin/queue/?page=2"' in page
 
 
 def count_queries(settings, client, url: str) -> int:
@@ -98,11 +166,12 @@ def count_queries(settings, client, url: str) -> int:
     return len(statements)
 
 
-def test_queue_query_count_does_not_grow_with_rows(agent_client, settings, agent):
+@pytest.mark.parametrize("query", ["", "?status=new&theme=soa", "?search=vraag", "?assignee=none&older_than=0&sort=theme&desc=1"])
+def test_queue_query_count_does_not_grow_with_rows(agent_client, settings, agent, query):
     for number in range(3):
         make_ticket(settings, f"Vraag {number}", assignee_id=agent, theme="soa")
-    few = count_queries(settings, agent_client, "/admin/queue/")
+    few = count_queries(settings, agent_client, f"/admin/queue/{query}")
     for number in range(20):
-        make_ticket(settings, f"Meer {number}", assignee_id=agent, theme=f"thema-{number}")
-    many = count_queries(settings, agent_client, "/admin/queue/")
+        make_ticket(settings, f"Meer vraag {number}", assignee_id=agent if number % 2 else None, theme="soa" if number % 3 else f"thema-{number}")
+    many = count_queries(settings, agent_client, f"/admin/queue/{query}")
     assert many == few

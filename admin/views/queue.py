@@ -1,14 +1,14 @@
-"""The ticket queue: urgent tickets first, then those waiting longest."""
+"""The ticket queue: urgent tickets first, then those waiting longest, with filters, search and pages.
+
+The filter form is a plain GET form, so it works with the keyboard and
+without JavaScript, and every filtered view is a link that can be shared.
+"""
 
 from __future__ import annotations
 
-from flask import g, has_app_context, url_for
-from flask_admin import expose
-from flask_admin.contrib.sqla import ModelView
-from flask_admin.contrib.sqla import filters
-from flask_babel import format_datetime
+from flask import flash, g, request, url_for
+from flask_admin import BaseView, expose
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
 from sqlalchemy import select
 
 from admin.db import db
@@ -16,10 +16,27 @@ from admin.forms import STATUS_LABELS
 from admin.i18n import LANGUAGE_NAMES
 from admin.views.access import RoleRequiredMixin
 from helpdesk.accounts.models import User
-from helpdesk.tickets.models import Ticket
+from helpdesk.tickets.models import TicketStatus
+from helpdesk.tickets.queue import (
+    SORT_COLUMNS,
+    UNASSIGNED,
+    QueueQuery,
+    QueueQueryError,
+    parse_query,
+    queue_page,
+    ticket_themes,
+)
 
-QUEUE_PAGE_SIZE = 25
-STATUS_FILTER_INDEX = 0  # position of the status filter in TicketQueueView.column_filters
+SORT_LABELS = {
+    "id": _l("Ticket"),
+    "urgent": _l("Dringend"),
+    "status": _l("Status"),
+    "subject": _l("Onderwerp"),
+    "theme": _l("Thema"),
+    "language": _l("Taal"),
+    "created": _l("Aangemaakt"),
+    "last_message": _l("Laatste bericht"),
+}
 
 
 def user_names() -> dict[int, str]:
@@ -30,117 +47,79 @@ def user_names() -> dict[int, str]:
     return g.helpdesk_user_names
 
 
-def _assignee_options() -> list[tuple[str, str]]:
-    # flask-admin also reads the options once while the app is built, outside any request.
-    if not has_app_context():
-        return []
-    return sorted(((str(user_id), name) for user_id, name in user_names().items()), key=lambda item: item[1].lower())
+def active_staff_names() -> list[tuple[int, str]]:
+    """Return (id, name) of active staff, sorted by name."""
+    rows = db().execute(select(User.id, User.display_name, User.email).where(User.active.is_(True))).all()
+    return sorted(((row.id, row.display_name or row.email) for row in rows), key=lambda item: item[1].lower())
 
 
-def _theme_options() -> list[tuple[str, str]]:
-    if not has_app_context():
-        return []
-    themes = db().scalars(select(Ticket.theme).where(Ticket.theme.is_not(None)).distinct().order_by(Ticket.theme))
-    return [(theme, theme) for theme in themes]
+def query_args(query: QueueQuery) -> dict[str, str]:
+    """Return the URL parameters that reproduce `query`, leaving out defaults."""
+    args: dict[str, str] = {}
+    if query.status is not None:
+        args["status"] = query.status.value
+    for name in ("theme", "language", "search"):
+        if getattr(query, name):
+            args[name] = getattr(query, name)
+    if query.assignee is not None:
+        args["assignee"] = str(query.assignee)
+    if query.older_than_days is not None:
+        args["older_than"] = str(query.older_than_days)
+    if query.urgent:
+        args["urgent"] = "1"
+    if query.sort:
+        args["sort"] = query.sort
+    if query.descending:
+        args["desc"] = "1"
+    if query.page > 1:
+        args["page"] = str(query.page)
+    return args
 
 
-def _format_subject(view, context, ticket: Ticket, name: str) -> Markup:
-    subject = ticket.subject or _l("(geen onderwerp)")
-    return Markup('<a href="{}">{}</a>').format(url_for("ticket.details", ticket_id=ticket.id), subject)
-
-
-def _format_reference(view, context, ticket: Ticket, name: str) -> Markup:
-    return Markup('<a href="{}">{}</a>').format(url_for("ticket.details", ticket_id=ticket.id), ticket.reference)
-
-
-def _format_status(view, context, ticket: Ticket, name: str) -> Markup:
-    value = ticket.status.value
-    return Markup('<span class="status status-{}">{}</span>').format(value, STATUS_LABELS[value])
-
-
-def _format_urgent(view, context, ticket: Ticket, name: str) -> Markup:
-    if not ticket.urgent:
-        return Markup("")
-    return Markup('<span class="urgent">{}</span>').format(_l("dringend"))
-
-
-def _format_assignee(view, context, ticket: Ticket, name: str) -> str:
-    if ticket.assignee_id is None:
-        return ""
-    return user_names().get(ticket.assignee_id, f"#{ticket.assignee_id}")
-
-
-def _format_language(view, context, ticket: Ticket, name: str) -> str:
-    return LANGUAGE_NAMES.get(ticket.language or "", ticket.language or "")
-
-
-def _format_datetime(view, context, ticket: Ticket, name: str) -> str:
-    value = getattr(ticket, name)
-    return format_datetime(value, "short") if value else ""
-
-
-class TicketQueueView(RoleRequiredMixin, ModelView):
-    can_create = False
-    can_edit = False
-    can_delete = False
-    can_view_details = False
-    can_export = False
-    can_set_page_size = False
-    page_size = QUEUE_PAGE_SIZE
-    list_template = "admin/queue.html"
-
-    column_list = ["id", "urgent", "status", "subject", "theme", "language", "assignee_id", "last_message_at"]
-    column_labels = {
-        "id": _l("Ticket"),
-        "urgent": _l("Dringend"),
-        "status": _l("Status"),
-        "subject": _l("Onderwerp"),
-        "theme": _l("Thema"),
-        "language": _l("Taal"),
-        "assignee_id": _l("Toegewezen aan"),
-        "last_message_at": _l("Laatste bericht"),
-    }
-    column_sortable_list = ["id", "urgent", "status", "theme", "language", "last_message_at"]
-    # Urgent tickets first, then the one whose last message waits longest.
-    column_default_sort = [("urgent", True), ("last_message_at", False)]
-    column_searchable_list = ["subject"]  # the subject is stored redacted
-    column_formatters = {
-        "id": _format_reference,
-        "subject": _format_subject,
-        "status": _format_status,
-        "urgent": _format_urgent,
-        "assignee_id": _format_assignee,
-        "language": _format_language,
-        "last_message_at": _format_datetime,
-    }
-    column_filters = [
-        filters.FilterEqual(Ticket.status, _l("Status"), options=lambda: list(STATUS_LABELS.items())),
-        filters.FilterEqual(Ticket.theme, _l("Thema"), options=_theme_options),
-        filters.FilterEqual(Ticket.language, _l("Taal"), options=lambda: list(LANGUAGE_NAMES.items())),
-        filters.IntEqualFilter(Ticket.assignee_id, _l("Toegewezen aan"), options=_assignee_options),
-        filters.FilterEmpty(Ticket.assignee_id, _l("Niet toegewezen")),
-        filters.BooleanEqualFilter(Ticket.urgent, _l("Dringend")),
-    ]
-
-    # Filter URLs use the position in column_filters, so links stay valid in every language.
-    named_filter_urls = False
-
-    def __init__(self, session, **kwargs) -> None:
-        super().__init__(Ticket, session, name=_l("Wachtrij"), endpoint="queue", url="queue", **kwargs)
+class TicketQueueView(RoleRequiredMixin, BaseView):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(name=_l("Wachtrij"), endpoint="queue", url="queue", **kwargs)
 
     @expose("/")
     def index_view(self):
-        # flask-admin caches filter options when the view is built; themes and
-        # staff change while the app runs, so reload them for each list page.
-        self._refresh_filters_cache()
-        return super().index_view()
+        status = 200
+        try:
+            query = parse_query(request.args)
+        except QueueQueryError as error:
+            flash(str(error), "error")
+            query, status = QueueQuery(), 400
 
-    def search_placeholder(self) -> str:
-        return str(_l("Zoek in onderwerpen"))
+        session = db()
+        page = queue_page(session, query)
+        html = self.render(
+            "admin/queue.html",
+            page=page,
+            query=page.query,
+            url_for_query=self.url_for_query,
+            sort_link=self.sort_link,
+            status_links=self.status_links(page.query),
+            status_labels=STATUS_LABELS,
+            themes=ticket_themes(session),
+            staff=active_staff_names(),
+            UNASSIGNED=UNASSIGNED,
+            sort_labels=SORT_LABELS,
+        )
+        return html, status
 
-    def status_links(self) -> list[tuple[str, str]]:
-        """Return (label, url) pairs that filter the queue on one status, for links that need no JavaScript."""
-        links = [(str(_l("alle")), url_for(".index_view"))]
+    def url_for_query(self, query: QueueQuery, **changes) -> str:
+        return url_for(".index_view", **query_args(query.with_changes(**changes)))
+
+    def sort_link(self, query: QueueQuery, key: str) -> tuple[str, str | None]:
+        """Return the URL that sorts on `key` (reversing the order when it is the current one) and the aria-sort value."""
+        assert key in SORT_COLUMNS
+        if query.sort == key:
+            return self.url_for_query(query, descending=not query.descending, page=1), "descending" if query.descending else "ascending"
+        return self.url_for_query(query, sort=key, descending=False, page=1), None
+
+    def status_links(self, query: QueueQuery) -> list[tuple[str, str, bool]]:
+        """Return (label, url, current) for links that filter on one status, keeping the other filters."""
+        links = [(str(_l("alle")), self.url_for_query(query, status=None, page=1), query.status is None)]
         for value, label in STATUS_LABELS.items():
-            links.append((str(label), url_for(".index_view", **{f"flt0_{STATUS_FILTER_INDEX}": value})))
+            current = query.status is not None and query.status.value == value
+            links.append((str(label), self.url_for_query(query, status=TicketStatus(value), page=1), current))
         return links

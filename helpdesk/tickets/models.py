@@ -16,7 +16,10 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    func,
+    text,
 )
+from sqlalchemy.dialects import postgresql  # noqa: F401 (registers to_tsvector for PostgreSQL)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.db import Base, utcnow
@@ -99,7 +102,11 @@ class Ticket(Base):
         back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (Index("ix_tickets_status_urgent_last", "status", "urgent", "last_message_at"),)
+    __table_args__ = (
+        Index("ix_tickets_status_urgent_last", "status", "urgent", "last_message_at"),
+        # The queue's default order: urgent first, then the longest waiting.
+        Index("ix_tickets_urgent_last", urgent.desc(), last_message_at),
+    )
 
     @property
     def reference(self) -> str:
@@ -223,3 +230,18 @@ class TicketEvent(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+def message_search_document():
+    """Return the tsvector expression over a message's redacted subject and text (PostgreSQL only).
+
+    The queue search must use this same expression, with constants and no
+    bound parameters, or PostgreSQL cannot use the GIN index built on it.
+    """
+    # text() constants, unlike literal_column(), leave Index free to find the table from the columns.
+    document = func.coalesce(Message.subject, text("''")).op("||")(text("' '")).op("||")(func.coalesce(Message.body, text("''")))
+    return func.to_tsvector(text("'simple'"), document)
+
+
+# SQLite has no full-text index of this kind and searches with LIKE instead.
+Index("ix_messages_search", message_search_document(), postgresql_using="gin").ddl_if(dialect="postgresql")
