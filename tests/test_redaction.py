@@ -228,6 +228,8 @@ def test_dates_of_birth(text, value):
         "In de Delhaize 2 keer per week, op de E17 3 keer, aan de Wallen 10 minuten.",
         "hey. ik las de nick van een meisje op het forum. mijn jean was gescheurd. kan ik testen?",
         "I'm an English tourist and I visited Ghent last week.",
+        "I will be 20 minutes late for the appointment at 10 tomorrow.",
+        "Het kost 150 eur per uur, op 1 mei 123 mensen, art 380 swb.",
     ],
 )
 def test_text_that_stays_untouched(text):

@@ -24,8 +24,14 @@ IBAN_LENGTHS = {
     "MK": 19, "MT": 31, "NL": 18, "NO": 15, "PL": 28, "PT": 25, "RO": 24, "RS": 22, "SE": 24, "SI": 19,
     "SK": 24, "TN": 24, "TR": 26, "UA": 29, "XK": 20,
 }
+# Matched on the upper-cased text. Belgian and Dutch IBANs have a fixed shape (digits only, or four
+# bank letters then digits), so text after "be 20" cannot be read as an account number.
 _IBAN_CANDIDATE = re.compile(
-    rf"(?<![A-Z0-9])(?P<country>{'|'.join(IBAN_LENGTHS)})\s?\d{{2}}(?:[ .\-]?[A-Z0-9]){{8,31}}(?![A-Z0-9])"
+    r"(?<![A-Z0-9])(?:"
+    r"(?P<be>BE)\s?\d{2}(?:[ .\-]?\d){11,13}"
+    r"|(?P<nl>NL)\s?\d{2}[ .\-]?[A-Z]{4}(?:[ .\-]?\d){9,11}"
+    rf"|(?P<country>{'|'.join(code for code in IBAN_LENGTHS if code not in ('BE', 'NL'))})\s?\d{{2}}(?:[ .\-]?[A-Z0-9]){{8,31}}"
+    r")(?![A-Z0-9])"
 )
 # Patterns over digits start with \d and check the character before it in a lookbehind, which
 # lets the regex engine skip quickly to the next digit.
@@ -76,7 +82,7 @@ def find_ibans(text: str) -> list[Entity]:
     raised = uppercase(text)
     found = []
     for match in _IBAN_CANDIDATE.finditer(raised):
-        country = match.group("country").upper()
+        country = match.group("be") or match.group("nl") or match.group("country")
         if country not in IBAN_LENGTHS:
             continue
         expected = IBAN_LENGTHS[country]
