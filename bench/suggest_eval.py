@@ -56,7 +56,7 @@ from kb.drafts import render_draft  # noqa: E402
 from kb.index import ArticleIndex, ArticleRecord  # noqa: E402
 from kb.mailtext import parse_mail  # noqa: E402
 from kb.language import detect_language  # noqa: E402
-from kb.suggest import rank_text, suggest  # noqa: E402
+from kb.suggest import rank_text, split_questions, suggest  # noqa: E402
 from kb.text import stem  # noqa: E402
 
 # Earlier helpdesk replies quoted under a client's reply. They are about a
@@ -276,6 +276,15 @@ def per_language(outcomes: list[Outcome], slugs: set[str]) -> dict:
     return {language: rank_scores(group, slugs) for language, group in sorted(groups.items())}
 
 
+def _first_confident(rankings: list, thresholds: tuple[float, float, float]):
+    """Return the hit that `suggest` would put first as confident, or None (same order as kb.suggest)."""
+    whole, questions = rankings[0], rankings[1:]
+    if whole.is_confident(*thresholds):
+        return whole.hits[0]
+    tops = [ranking.hits[0] for ranking in questions if ranking.is_confident(*thresholds)]
+    return max(tops, key=lambda hit: hit.score) if tops else None
+
+
 def calibrate(index: ArticleIndex, questions: list[dict], raws: list[bytes], min_none: float) -> list[dict]:
     """Grid-search the confidence thresholds; return the best settings first."""
     rankings = []
@@ -284,18 +293,21 @@ def calibrate(index: ArticleIndex, questions: list[dict], raws: list[bytes], min
         subject = redact(mail.subject).text
         text = redact(mail.new_text or mail.text).text
         language = detect_language(text if text.strip() else subject)
-        rankings.append((question, rank_text(index, text, language, limit=3, subject=subject)))
+        units = split_questions(text)
+        per_question = [rank_text(index, unit, language, limit=3) for unit in units] if len(units) > 1 else []
+        rankings.append((question, [rank_text(index, text, language, limit=3, subject=subject), *per_question]))
 
-    answerable = [(question, ranking) for question, ranking in rankings if question["primary"] != "none"]
-    nones = [ranking for question, ranking in rankings if question["primary"] == "none"]
+    answerable = [(question, ranked) for question, ranked in rankings if question["primary"] != "none"]
+    nones = [ranked for question, ranked in rankings if question["primary"] == "none"]
     results = []
     for min_normalised_score in [value / 2 for value in range(4, 21)]:
         for min_margin in (0.0, 0.05, 0.1, 0.15, 0.2, 0.3):
             for high_score in (15.0, 20.0, 25.0, 30.0, 40.0, float("inf")):
                 thresholds = (min_normalised_score, min_margin, high_score)
-                confident = [(question, ranking) for question, ranking in answerable if ranking.is_confident(*thresholds)]
-                right = sum(1 for question, ranking in confident if ranking.hits[0].slug in relevant(question))
-                none_handled = sum(1 for ranking in nones if not ranking.is_confident(*thresholds)) / len(nones) if nones else 1.0
+                firsts = [(question, _first_confident(ranked, thresholds)) for question, ranked in answerable]
+                confident = [(question, hit) for question, hit in firsts if hit is not None]
+                right = sum(1 for question, hit in confident if hit.slug in relevant(question))
+                none_handled = sum(1 for ranked in nones if _first_confident(ranked, thresholds) is None) / len(nones) if nones else 1.0
                 results.append(
                     {
                         "min_normalised_score": min_normalised_score,

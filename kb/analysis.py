@@ -10,7 +10,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 from wordfreq import zipf_frequency
 
-from kb.text import stem, stop_words, words
+from kb.text import alternative_stem, stem, stop_words, words
 from kb.thesaurus import compiled_thesaurus, find_concepts
 
 # Relative weights of the term kinds; a plain stem counts 1.
@@ -20,6 +20,10 @@ CONCEPT_WEIGHT = 1.2  # a thesaurus concept found in the text
 IMPLIED_CONCEPT_WEIGHT = 0.4  # a broader concept implied by one found
 
 CONCEPT_PREFIX = "="
+ALTERNATIVE_PREFIX = "~"
+# Share of a Dutch word's weight on its current Snowball stem when the older
+# Porter-style stem differs; the rest goes to that alternative stem.
+STEM_SHARE = 0.7
 
 MIN_PART_LENGTH = 3
 # Three-letter compound parts are accepted only when they are domain words
@@ -205,7 +209,12 @@ class Analyzer:
             return
 
         word_stem = stem(word, language)
-        _add(terms, word_stem, base, word)
+        alternative = alternative_stem(word, language)
+        if alternative is None:
+            _add(terms, word_stem, base, word)
+        else:
+            _add(terms, word_stem, base * STEM_SHARE, word)
+            _add(terms, ALTERNATIVE_PREFIX + alternative, base * (1 - STEM_SHARE), word)
 
         parts = None
         if self.vocabulary and len(word) >= MIN_COMPOUND_LENGTH:

@@ -28,7 +28,7 @@ MAX_SUGGESTIONS = 5
 # or when its raw score reaches HIGH_SCORE.
 # NOTE: calibrated with `bench/suggest_eval.py --calibrate` on 40 articles. Scores
 # depend on the article set (idf), so recalibrate when it grows much larger.
-MIN_NORMALISED_SCORE = 6.5
+MIN_NORMALISED_SCORE = 5.5
 MIN_MARGIN = 0.10
 HIGH_SCORE = 25.0
 # Weight of words that occur only outside the question sentences.

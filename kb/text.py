@@ -45,6 +45,27 @@ def stem(word: str, language: str) -> str:
 
 
 @lru_cache(maxsize=8)
+def _alternative_stemmer(language: str):
+    return snowballstemmer.stemmer("dutch_porter") if language == "nl" else None
+
+
+@lru_cache(maxsize=200_000)
+def alternative_stem(word: str, language: str) -> str | None:
+    """Return Dutch words' stem by the older Porter-style rules, when it differs from `stem`.
+
+    The current Dutch Snowball stemmer removes the participle prefix "ge-", so
+    "gescheurd" meets "scheuren", but it also turns "gemeente" into "meen" and
+    "geweld" into "wel". Indexing both stems keeps such nouns apart from
+    everyday words while participles still match.
+    """
+    stemmer = _alternative_stemmer(language)
+    if stemmer is None:
+        return None
+    alternative = stemmer.stemWord(word)
+    return alternative if alternative != stem(word, language) else None
+
+
+@lru_cache(maxsize=8)
 def stop_words(language: str) -> frozenset[str]:
     """Return the folded stop words of `language`, without the ones listed in MEANINGFUL_STOP_WORDS."""
     names = {"nl": "dutch", "fr": "french", "en": "english"}
