@@ -1,0 +1,194 @@
+"""Proposals for new FAQ articles from a sent staff answer or from a group of frequent questions.
+
+A proposal only prefills the editor's form: nothing is stored until the editor
+creates the draft. Every text is redacted again, because a staff answer is
+stored as written and may greet the client by name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from helpdesk.redaction import redact
+from helpdesk.tickets.models import DeliveryState, Direction, Message, Ticket
+from kb.language import detect_language
+from kb.mining_models import QuestionGroup
+from kb.models import DEFAULT_LANGUAGE, LANGUAGES
+from kb.text import fold, split_sentences
+
+MAX_SLUG_LENGTH = 60
+MAX_SHORT_ANSWER_LENGTH = 500
+
+# Opening and closing lines of a mail that do not belong in an article.
+_GREETING = re.compile(r"^(dag|beste|hallo|hoi|goeiedag|goedendag|bonjour|bonsoir|salut|hello|hi|dear)\b[^\n]{0,60}$", re.I)
+_THANKS = re.compile(
+    r"^(bedankt|dank je|dank u|merci|thank you|thanks)\b[^\n]{0,40}(vraag|bericht|mail|question|message)[^\n]{0,20}$", re.I
+)
+_SIGN_OFF = re.compile(
+    r"^(groeten|vriendelijke groet|met vriendelijke groet|hartelijke groet|veel groeten|cordialement|"
+    r"bien à (toi|vous)|amicalement|kind regards|best regards|regards|best wishes)\b",
+    re.I,
+)
+
+
+class ProposalError(ValueError):
+    """No proposal can be made from the given message or group; the message says why."""
+
+
+@dataclass
+class Proposal:
+    title: str
+    short_answer: str
+    body: str
+    language: str
+    theme: str = ""
+    slug: str = ""
+    keywords: list[str] = field(default_factory=list)
+    group_id: int | None = None
+    message_id: int | None = None
+
+
+def slugify(text: str) -> str:
+    """Return a slug made of the folded words of `text`, at most MAX_SLUG_LENGTH characters."""
+    words = re.findall(r"[a-z0-9]+", fold(text))
+    slug = ""
+    for word in words:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > MAX_SLUG_LENGTH:
+            break
+        slug = candidate
+    return slug or "vraag"
+
+
+def generic_question(subject: str, text: str) -> str:
+    """Return the client's first question sentence, or the subject when the mail asks none."""
+    for sentence in split_sentences(redact(text or "").text):
+        if sentence.endswith("?") and len(sentence) >= 12:
+            return sentence
+    return redact(subject or "").text.strip()
+
+
+def answer_paragraphs(body: str) -> list[str]:
+    """Split a redacted staff answer into paragraphs without its greeting, thanks and sign-off."""
+    paragraphs = [part.strip() for part in re.split(r"\n\s*\n", redact(body or "").text) if part.strip()]
+    while paragraphs and (_GREETING.match(paragraphs[0]) or _THANKS.match(paragraphs[0])):
+        paragraphs.pop(0)
+    for position, paragraph in enumerate(paragraphs):
+        if _SIGN_OFF.match(paragraph):
+            paragraphs = paragraphs[:position]
+            break
+    return paragraphs
+
+
+def _short_answer(paragraphs: list[str]) -> str:
+    if not paragraphs:
+        return ""
+    first = " ".join(paragraphs[0].split())
+    if len(first) <= MAX_SHORT_ANSWER_LENGTH:
+        return first
+    return first[: MAX_SHORT_ANSWER_LENGTH - 1].rsplit(" ", 1)[0] + "…"
+
+
+def is_sent_answer(message: Message | None) -> bool:
+    return (
+        message is not None
+        and message.direction == Direction.OUTBOUND
+        and message.delivery_state == DeliveryState.SENT
+        and not message.is_acknowledgement
+    )
+
+
+def from_message(session: Session, message_id: int) -> Proposal:
+    """Propose an article from a sent answer: the client's question as title, the answer as text."""
+    answer = session.get(Message, message_id)
+    if not is_sent_answer(answer):
+        raise ProposalError(f"message {message_id} is not a sent staff answer: choose an answer that was sent.")
+    question = session.scalar(
+        select(Message)
+        .where(
+            Message.ticket_id == answer.ticket_id,
+            Message.direction == Direction.INBOUND,
+            Message.is_automatic.is_(False),
+            Message.id < answer.id,
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    ticket = session.get(Ticket, answer.ticket_id)
+    title = generic_question(question.subject, question.new_text or question.body) if question else ""
+    title = title or redact(ticket.subject or "").text
+    paragraphs = answer_paragraphs(answer.body)
+    language = _language(ticket.language or (question.language if question else None), title)
+    return Proposal(
+        title=title,
+        short_answer=_short_answer(paragraphs),
+        body="\n\n".join(paragraphs),
+        language=language,
+        theme=ticket.theme or "",
+        slug=slugify(title),
+        message_id=answer.id,
+    )
+
+
+def from_group(session: Session, group_id: int) -> Proposal:
+    """Propose an article from a question group: its closest example as title, a sent answer as text."""
+    group = session.get(QuestionGroup, group_id)
+    if group is None:
+        raise ProposalError(f"question group {group_id} was not found: run `helpdesk faq mine` and choose a listed group.")
+    title = redact(group.examples[0]).text if group.examples else group.label
+    answer = _latest_sent_answer(session, group.ticket_ids or [])
+    paragraphs = answer_paragraphs(answer.body) if answer is not None else []
+    return Proposal(
+        title=generic_question("", title) or title,
+        short_answer=_short_answer(paragraphs),
+        body="\n\n".join(paragraphs),
+        language=_language(group.language, title),
+        theme=group.theme or "",
+        slug=slugify(group.label or title),
+        keywords=[word.strip() for word in (group.label or "").split(",") if word.strip()],
+        group_id=group.id,
+        message_id=answer.id if answer is not None else None,
+    )
+
+
+def _latest_sent_answer(session: Session, ticket_ids: list[int]) -> Message | None:
+    if not ticket_ids:
+        return None
+    return session.scalar(
+        select(Message)
+        .where(
+            Message.ticket_id.in_(ticket_ids),
+            Message.direction == Direction.OUTBOUND,
+            Message.delivery_state == DeliveryState.SENT,
+            Message.is_acknowledgement.is_(False),
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+
+
+def _language(language: str | None, text: str) -> str:
+    if language in LANGUAGES:
+        return language
+    detected = detect_language(text) if text.strip() else DEFAULT_LANGUAGE
+    return detected if detected in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def recent_sent_answers(session: Session, limit: int = 20) -> list[Message]:
+    """Return the newest sent staff answers, for the editors' list of answers to promote."""
+    return list(
+        session.scalars(
+            select(Message)
+            .where(
+                Message.direction == Direction.OUTBOUND,
+                Message.delivery_state == DeliveryState.SENT,
+                Message.is_acknowledgement.is_(False),
+            )
+            .order_by(Message.id.desc())
+            .limit(limit)
+        )
+    )
