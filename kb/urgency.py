@@ -70,9 +70,28 @@ RECENT = _any(
     r"\bil y a (?:un|deux|trois|1|2|3) jours?\b|\bil y a (?:quelques|\d+) heures\b|\bce week-end\b",
     r"\b(?:yesterday|today|tonight|last night|this morning|this evening|just now|a few hours ago)\b",
     r"\b(?:a|one|two|three|1|2|3) days? ago\b|\b\d+ hours ago\b|\b(?:this|last) weekend\b",
-    rf"\b(?:afgelopen |vorige |last |this |past )?{_DAYS}\b",
     r"\b(?:24|36|48|72) (?:uur|heures|hours)\b",
 )
+WEEKDAYS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("maandag", "lundi", "monday"),
+            ("dinsdag", "mardi", "tuesday"),
+            ("woensdag", "mercredi", "wednesday"),
+            ("donderdag", "jeudi", "thursday"),
+            ("vrijdag", "vendredi", "friday"),
+            ("zaterdag", "samedi", "saturday"),
+            ("zondag", "dimanche", "sunday"),
+        ]
+    )
+    for name in names
+}
+WEEKDAY = re.compile(rf"\b(?P<day>{_DAYS})\b")
+# A weekday names the last such day before the mail arrived. One day more than
+# the PEP window allows for a risk late on that day and a mail early on the fourth.
+WEEKDAY_WINDOW_DAYS = PEP_WINDOW_DAYS + 1
+
 OLD = _any(
     r"\b(?:weken|maanden|jaar|jaren) geleden\b|\bvorige (?:maand|week)\b|\bvorig jaar\b",
     r"\bil y a (?:\w+ )?(?:semaines|mois|ans)\b|\ble mois dernier\b|\bl'an dernier\b|\bla semaine derniere\b",
@@ -196,15 +215,24 @@ def _explicit_dates(sentence: str, reference: dt.date) -> list[dt.date]:
     return found
 
 
+def _recent_weekday(text: str, reference: dt.date) -> bool:
+    """Return whether `text` names a weekday that lies within the PEP window before `reference`."""
+    for match in WEEKDAY.finditer(text):
+        days_ago = (reference.weekday() - WEEKDAYS[match.group("day")]) % 7
+        if days_ago <= WEEKDAY_WINDOW_DAYS:
+            return True
+    return False
+
+
 def _pep_window(sentences: list[str], reference: dt.date) -> bool:
     dates = [_explicit_dates(sentence, reference) for sentence in sentences]
     mentions_old = any(OLD.search(sentence) for sentence in sentences)
-    mentions_recent = any(RECENT.search(sentence) for sentence in sentences)
+    mentions_recent = any(RECENT.search(sentence) or WEEKDAY.search(sentence) for sentence in sentences)
     mentions_date = any(dates)
 
     for position, sentence in enumerate(sentences):
         nearby = " ".join(sentences[max(0, position - 1): position + 2])
-        recent_here = bool(RECENT.search(nearby)) and not OLD.search(sentence)
+        recent_here = bool(RECENT.search(nearby) or _recent_weekday(nearby, reference)) and not OLD.search(sentence)
         if dates[position]:
             # A written date decides over words such as a weekday in the same sentence.
             recent_here = any(reference - date <= dt.timedelta(days=PEP_WINDOW_DAYS) for date in dates[position])

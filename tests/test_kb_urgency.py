@@ -6,6 +6,9 @@ import pytest
 
 from kb.urgency import DANGER, MINOR, PEP_WINDOW, assess_urgency
 
+# Mail in these tests arrives on a Monday, so "zaterdag" is two days back.
+MONDAY = dt.date(2026, 11, 2)
+
 
 @pytest.mark.parametrize(
     "text",
@@ -22,7 +25,7 @@ from kb.urgency import DANGER, MINOR, PEP_WINDOW, assess_urgency
     ],
 )
 def test_recent_risk_is_pep_window(text):
-    urgency = assess_urgency(text)
+    urgency = assess_urgency(text, received=MONDAY)
     assert urgency.urgent
     assert PEP_WINDOW in urgency.reasons
 
@@ -113,3 +116,10 @@ def test_advert_age_keeps_minor_suspicion():
 
 def test_quantity_is_not_an_age():
     assert MINOR not in assess_urgency("Only 17 percent of schools offer it, was 16% last year.").reasons
+
+
+def test_weekday_is_counted_back_from_arrival():
+    text = "Zaterdag is het condoom gescheurd bij een escort. Wat nu?"
+    assert PEP_WINDOW in assess_urgency(text, received=MONDAY).reasons  # two days ago
+    friday = dt.date(2026, 11, 6)
+    assert PEP_WINDOW not in assess_urgency(text, received=friday).reasons  # six days ago
