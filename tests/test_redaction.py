@@ -49,6 +49,9 @@ def assert_found(text: str, entity_type: str, value: str) -> None:
         ("groetn\nnoël", "noël"),
         ("ik ben 23 en ongerust\n\nward", "ward"),
         ("Un client, qui se fait appeler Max, me harcèle.", "Max"),
+        ("Ik sprak met Sean O'Neill in Dublin.", "Sean O'Neill"),
+        ("Ik sprak met Kyle McDonald in Dublin.", "Kyle McDonald"),
+        ("Mevr. Van den Bossche-De Smet belde terug.", "Van den Bossche-De Smet"),
         ("hallo. ik was gisteren bij tatjana. ze zei niks. is dat erg?", "tatjana"),
     ],
 )
@@ -229,6 +232,7 @@ def test_dates_of_birth(text, value):
         "hey. ik las de nick van een meisje op het forum. mijn jean was gescheurd. kan ik testen?",
         "I'm an English tourist and I visited Ghent last week.",
         "I will be 20 minutes late for the appointment at 10 tomorrow.",
+        "Ik kom voor een hepatitis B-vaccin en een HPV-vaccin.",
         "Het kost 150 eur per uur, op 1 mei 123 mensen, art 380 swb.",
     ],
 )

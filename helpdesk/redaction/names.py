@@ -88,7 +88,8 @@ class NameFinder:
     # Word classes.
 
     def _parts(self, token: Token) -> list[str]:
-        return [part for part in re.split(r"[-'’]", token.fold) if part]
+        # One-letter parts are elided particles ("O'Neill", "D'Hondt") and say nothing.
+        return [part for part in re.split(r"[-'’]", token.fold) if len(part) > 1]
 
     def is_given(self, token: Token) -> bool:
         if token.fold in self.words.given_names:
@@ -108,7 +109,7 @@ class NameFinder:
         if token.fold in words or token.fold in self.words.organisations:
             return True
         parts = self._parts(token)
-        if len(parts) > 1 and not self.is_given(token) and not self.is_surname(token):
+        if parts and parts != [token.fold] and not self.is_given(token) and not self.is_surname(token):
             return any(part in words or part in self.words.organisations for part in parts)
         return False
 
@@ -132,13 +133,20 @@ class NameFinder:
             position -= 1
         return position < 0 or self.text[position] in ".!?:\n"
 
-    def name_word(self, index: int, allow_lower: bool, strong: bool = False) -> bool:
-        """Tell whether a token can be part of a name once a name has started."""
+    def name_word(self, index: int, allow_lower: bool) -> bool:
+        """Tell whether a token can be part of a name once a name has started.
+
+        After a name a capitalised word is rarely anything but more of the
+        name, so only the short stop-word list and places end it ("Kyle
+        McDonald", "Tom Gent").
+        """
         token = self.tokens[index]
         if self.is_initial(index):
             return True
         if self.is_capitalised(token):
-            return self.is_given(token) or self.is_surname(token) or not self.is_common(token, strong)
+            if self.is_given(token) or self.is_surname(token):
+                return True
+            return not self.is_common(token, strong=True) and token.fold not in self.words.places
         if allow_lower and token.text.islower():
             return self.is_given(token) or self.is_surname(token) or (
                 not self.is_common(token) and len(token.text) >= 3
@@ -196,7 +204,7 @@ class NameFinder:
             if after_particle:
                 accepted = self._surname_after_particle(position, allow_lower)
             else:
-                accepted = self.name_word(position, allow_lower, strong)
+                accepted = self.name_word(position, allow_lower)
             if not accepted:
                 break
             last = position
