@@ -124,6 +124,12 @@ EXPLICIT_DATE = re.compile(
     rf"|\b(?P<month_first>{_MONTH_NAMES}) (?P<day_after>[0-3]?\d)(?:st|nd|rd|th)?\b"
 )
 
+# Day/month only after a word that introduces a date, so "24/7" or "50/50" do not count.
+# Belgian, Dutch and French mail writes the day first.
+NUMERIC_DATE = re.compile(
+    r"\b(?:op|sinds|vanaf|tot|le|depuis|du|on|since)\s+(?P<day>[0-3]?\d)[/.-](?P<month>[01]?\d)(?:[/.-](?:\d{2}|\d{4}))?\b"
+)
+
 HYPOTHETICAL = _any(
     r"\b(?:wat als|stel dat|indien|wat moet je doen als|wat doe je als|wat moet ik doen als|wat doe ik als|als een|als het|als er|mocht)\b",
     r"\b(?:what if|if a|if the|if it|in case|what should i do if|what do i do if|what should you do if)\b",
@@ -200,11 +206,15 @@ class Urgency:
 
 
 def _explicit_dates(sentence: str, reference: dt.date) -> list[dt.date]:
-    """Return the dates written with a month name ("3 februari", "March 3"), placed in the year before `reference`."""
+    """Return the written dates ("3 februari", "March 3", "op 3/2"), placed in the year up to `reference`."""
+    day_months = [
+        (int(match.group("day") or match.group("day_after")), MONTHS[match.group("month") or match.group("month_first")])
+        for match in EXPLICIT_DATE.finditer(sentence)
+    ]
+    day_months += [(int(match.group("day")), int(match.group("month"))) for match in NUMERIC_DATE.finditer(sentence)]
+
     found = []
-    for match in EXPLICIT_DATE.finditer(sentence):
-        day = int(match.group("day") or match.group("day_after"))
-        month = MONTHS[match.group("month") or match.group("month_first")]
+    for day, month in day_months:
         try:
             date = dt.date(reference.year, month, day)
         except ValueError:

@@ -123,3 +123,9 @@ def test_weekday_is_counted_back_from_arrival():
     assert PEP_WINDOW in assess_urgency(text, received=MONDAY).reasons  # two days ago
     friday = dt.date(2026, 11, 6)
     assert PEP_WINDOW not in assess_urgency(text, received=friday).reasons  # six days ago
+
+
+def test_numeric_date_is_read_day_first():
+    text = "Op 31/10 scheurde het condoom. Wat moet ik doen?"
+    assert PEP_WINDOW in assess_urgency(text, received=MONDAY).reasons  # two days before 2 November
+    assert PEP_WINDOW not in assess_urgency("Op 12/10 scheurde het condoom.", received=MONDAY).reasons
