@@ -12,11 +12,8 @@ capitals, listed given names count in lower case too.
 
 from __future__ import annotations
 
-import bisect
 import re
-from typing import NamedTuple
 
-from helpdesk.redaction.context import lowercase
 from helpdesk.redaction.entities import Entity
 from helpdesk.redaction.lexicon import Lexicon, lexicon
 from helpdesk.redaction.name_contexts import (
@@ -44,15 +41,8 @@ from helpdesk.redaction.name_contexts import (
     WROTE,
     WROTE_WORDS,
 )
+from helpdesk.redaction.name_parser import LEADING_PARTICLES, PARTICLES, TOKEN, NameParser
 
-TOKEN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
-PARTICLES = {
-    "van", "von", "de", "den", "der", "des", "du", "del", "della", "di", "da", "dos", "das", "le", "la",
-    "te", "ten", "ter", "t", "vanden", "vander", "vande", "el", "al", "ben", "bin", "ibn", "abu", "mac",
-}
-# Particles that may start a surname written alone: "meneer Van der Berg", "De Smet".
-LEADING_PARTICLES = {"van", "vanden", "vander", "vande", "de", "den", "der", "le", "la", "du", "d", "el", "ter", "ten", "te"}
-MAX_NAME_TOKENS = 5
 WORKING_TITLE_HINT = re.compile("Lady|Miss|Mistress|Meesteres|Godd|Godin|Prin|Queen|Domina|Madam")
 # Words after which a capitalised word is a place rather than a person: "in Brecht", "naar Melle".
 PLACE_PREPOSITIONS = {
@@ -64,190 +54,12 @@ COMPANY_FORMS = {"bv", "bvba", "nv", "vzw", "cvba", "comm", "vof", "srl", "sprl"
 ARTICLES = {"de", "het", "den", "the", "la", "le", "les", "een", "a", "an", "un", "une", "des", "du"}
 
 
-class Token(NamedTuple):
-    start: int
-    end: int
-    text: str
-    fold: str
-
-
-class NameFinder:
+class NameFinder(NameParser):
     """Person-name detector for one text; create one per text."""
 
     def __init__(self, text: str, words: Lexicon):
-        self.text = text
-        self.lowered = lowercase(text)
-        self.words = words
-        self.tokens = [
-            Token(start, start + len(word), word, word.casefold())
-            for start, word in ((match.start(), match.group()) for match in TOKEN.finditer(text))
-        ]
-        self.starts = [token.start for token in self.tokens]
+        super().__init__(text, words)
         self.found: list[Entity] = []
-
-    # Word classes.
-
-    def _parts(self, token: Token) -> list[str]:
-        # One-letter parts are elided particles ("O'Neill", "D'Hondt") and say nothing.
-        return [part for part in re.split(r"[-'’]", token.fold) if len(part) > 1]
-
-    def is_given(self, token: Token) -> bool:
-        if token.fold in self.words.given_names:
-            return True
-        parts = self._parts(token)
-        return len(parts) > 1 and all(part in self.words.given_names for part in parts)
-
-    def is_surname(self, token: Token) -> bool:
-        if token.fold in self.words.surnames:
-            return True
-        parts = self._parts(token)
-        return len(parts) > 1 and parts[-1] in self.words.surnames
-
-    def is_common(self, token: Token, strong: bool = False) -> bool:
-        """Tell whether a token is an ordinary word; `strong` (a context announced a name) uses the shorter list."""
-        words = self.words.stop_words if strong else self.words.common_words
-        if token.fold in words or token.fold in self.words.organisations:
-            return True
-        parts = self._parts(token)
-        if parts and parts != [token.fold] and not self.is_given(token) and not self.is_surname(token):
-            return any(part in words or part in self.words.organisations for part in parts)
-        return False
-
-    def is_initial(self, index: int) -> bool:
-        token = self.tokens[index]
-        return len(token.text) == 1 and token.text.isupper() and self.text[token.end:token.end + 1] == "."
-
-    def is_capitalised(self, token: Token) -> bool:
-        # Words in capitals ("PEP", "UZ", "NIEUW") are abbreviations or shouting, not names.
-        return token.text[0].isupper() and (len(token.text) == 1 or not token.text.isupper())
-
-    def previous_word(self, index: int) -> str | None:
-        """Return the case-folded token before `index` when only spaces separate them."""
-        if index == 0 or not self._joined(index - 1, index):
-            return None
-        return self.tokens[index - 1].fold
-
-    def is_sentence_start(self, index: int) -> bool:
-        position = self.tokens[index].start - 1
-        while position >= 0 and self.text[position] in " \t\"'“‘«(*>-–":
-            position -= 1
-        return position < 0 or self.text[position] in ".!?:\n"
-
-    def name_word(self, index: int, allow_lower: bool) -> bool:
-        """Tell whether a token can be part of a name once a name has started.
-
-        After a name a capitalised word is rarely anything but more of the
-        name, so only the short stop-word list and places end it ("Kyle
-        McDonald", "Tom Gent").
-        """
-        token = self.tokens[index]
-        if self.is_initial(index):
-            return True
-        if self.is_capitalised(token):
-            if self.is_given(token) or self.is_surname(token):
-                return True
-            return not self.is_common(token, strong=True) and token.fold not in self.words.places
-        if allow_lower and token.text.islower():
-            return self.is_given(token) or self.is_surname(token) or (
-                not self.is_common(token) and len(token.text) >= 3
-            )
-        return False
-
-    # Parsing a name from a token on.
-
-    def _joined(self, left: int, right: int) -> bool:
-        gap = self.text[self.tokens[left].end:self.tokens[right].start]
-        if self.is_initial(left):
-            gap = gap[1:]  # the initial's full stop
-        return gap in (" ", "\t", "  ", "") or gap in (" '", "'", " ’")
-
-    def token_at(self, position: int) -> int | None:
-        """Return the index of the first token that starts at or after `position`."""
-        index = bisect.bisect_left(self.starts, position)
-        return index if index < len(self.tokens) else None
-
-    def parse(
-        self, index: int, allow_lower: bool, first_checked: bool = False, strong: bool = False
-    ) -> tuple[int, int] | None:
-        """Read a name from token `index` on; return (end token index, end offset) or None."""
-        tokens = self.tokens
-        if not first_checked and not self._can_start(index, allow_lower, strong):
-            return None
-        last = index
-        count = 1
-        position = index + 1
-        # A name that starts with a capital goes on with capitals only ("Roemeense nummerplaat" is no name).
-        allow_lower = allow_lower and not self.is_capitalised(tokens[index])
-        while position < len(tokens) and count < MAX_NAME_TOKENS and self._joined(position - 1, position):
-            token = tokens[position]
-            if token.fold in PARTICLES and not self.is_initial(position):
-                # A particle belongs to the name only when a surname follows it.
-                following = position + 1
-                while (
-                    following < len(tokens)
-                    and tokens[following].fold in PARTICLES
-                    and self._joined(following - 1, following)
-                ):
-                    following += 1
-                if (
-                    following < len(tokens)
-                    and following - position <= 3
-                    and self._joined(following - 1, following)
-                    and self._surname_after_particle(following, allow_lower)
-                ):
-                    last = following
-                    count += following - position + 1
-                    position = following + 1
-                    continue
-                break
-            after_particle = tokens[last].fold in LEADING_PARTICLES and last == index
-            if after_particle:
-                accepted = self._surname_after_particle(position, allow_lower)
-            else:
-                accepted = self.name_word(position, allow_lower)
-            if not accepted:
-                break
-            last = position
-            count += 1
-            position += 1
-
-        if self._all_initials(index, last) or tokens[last].fold in PARTICLES:
-            return None  # a lone initial ("J.") or particle ("De") is no name  # a lone initial ("J.") is no name
-        end = tokens[last].end
-        if self.is_initial(last):
-            end += 1
-        return last, end
-
-    def _all_initials(self, first: int, last: int) -> bool:
-        return all(self.is_initial(position) for position in range(first, last + 1))
-
-    def _surname_after_particle(self, index: int, allow_lower: bool) -> bool:
-        # After "van der" a capitalised word is a surname even when it is also a word ("Berg").
-        token = self.tokens[index]
-        if self.is_capitalised(token):
-            if token.fold in self.words.places and not self.is_surname(token):
-                return False  # "Karim de Molenbeek": a place of origin
-            return token.fold not in self.words.organisations
-        if allow_lower and token.text.islower():
-            return self.is_surname(token) or not self.is_common(token)
-        return False
-
-    def _can_start(self, index: int, allow_lower: bool, strong: bool = False) -> bool:
-        token = self.tokens[index]
-        if self.is_initial(index):
-            return True
-        if token.fold in LEADING_PARTICLES and self.is_capitalised(token):
-            following = index + 1
-            return following < len(self.tokens) and self._joined(index, following) and (
-                self._surname_after_particle(following, False)
-                or (self.tokens[following].fold in PARTICLES and following + 1 < len(self.tokens))
-            )
-        if self.is_capitalised(token):
-            return self.is_given(token) or not self.is_common(token, strong)
-        if allow_lower and token.text.islower():
-            # Lower-case names that are also words ("an", "roos") need a capital to count.
-            return token.fold not in self.words.common_words and (self.is_given(token) or self.is_surname(token))
-        return False
 
     def add(self, start: int, end: int) -> None:
         self.found.append(Entity(start, end, "PERSON"))
