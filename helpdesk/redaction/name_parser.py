@@ -45,7 +45,7 @@ class NameParser:
     # Word classes.
 
     def _parts(self, token: Token) -> list[str]:
-        # One-letter parts are elided particles ("O'Neill", "D'Hondt") and say nothing.
+        # One-letter parts are elided particles ("O'Neill", "D'Hondt"), not words.
         return [part for part in re.split(r"[-'’]", token.fold) if len(part) > 1]
 
     def is_given(self, token: Token) -> bool:

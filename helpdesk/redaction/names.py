@@ -3,7 +3,7 @@
 Context rules (greetings, signatures, "mijn naam is", form labels, titles,
 mail headers, "die zich X noemt") announce that a name follows, so any word
 that is not a common word is taken. Elsewhere a capitalised word is a name
-when it is a listed given name, or when it stands inside a sentence and is
+when it is a listed given name, or when it is inside a sentence and is
 no common word, place or organisation. The words around it that look like a
 surname are added. Names that are also ordinary words (Roos, Angel) need
 capitalisation inside a sentence or a context rule. In mails typed without
