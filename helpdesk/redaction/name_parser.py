@@ -12,7 +12,9 @@ from typing import NamedTuple
 from helpdesk.redaction.context import lowercase
 from helpdesk.redaction.lexicon import Lexicon
 
-TOKEN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+# Words with inner hyphens and apostrophes ("Pieter-Jan", "D'Hondt"), but a possessive "'s" stays
+# outside ("Tatjana's nummer").
+TOKEN = re.compile(r"[^\W\d_]+(?:(?:-|['’](?![sS]\b))[^\W\d_]+)*")
 PARTICLES = {
     "van", "von", "de", "den", "der", "des", "du", "del", "della", "di", "da", "dos", "das", "le", "la",
     "te", "ten", "ter", "t", "vanden", "vander", "vande", "el", "al", "ben", "bin", "ibn", "abu", "mac",
