@@ -300,12 +300,34 @@ class NameFinder(NameParser):
             parsed = (index, self.tokens[index].end)  # a given name alone on its line ("ward"), even if also a word
         if after_closing and not self._fills_line(parsed, end, after_closing):
             parsed = self._capitalised_line(index, end)
+        if after_closing and not parsed:
+            self._name_parts_of_line(index, end)
+            return
         if not parsed or not self._fills_line(parsed, end, after_closing):
             return
         first = self.tokens[index]
         if first.text.islower() and not self.is_given(first) and parsed[0] == index and not after_closing:
             return  # a single unknown lower-case word at the end is more often text than a name
         self.add(first.start, parsed[1])
+
+    def _name_parts_of_line(self, index: int, end: int) -> None:
+        """Report the name parts of a signature line that brackets split: "M.A. (Marloes) de Jong-Bakker"."""
+        line_tokens = [position for position in range(index, len(self.tokens)) if self.tokens[position].end <= end]
+        if not 1 < len(line_tokens) <= 6:
+            return
+        if not any(self.is_given(self.tokens[position]) or self.is_surname(self.tokens[position]) for position in line_tokens):
+            return
+        position = index
+        while position <= line_tokens[-1]:
+            start = position
+            while start < line_tokens[-1] and self.tokens[start].fold in PARTICLES and self._joined(start, start + 1):
+                start += 1  # "de Jong-Bakker": a lower-case particle before the surname belongs to it
+            parsed = self.parse(start, allow_lower=False, strong=True)
+            if parsed and parsed[1] <= end:
+                self.add(self.tokens[position].start, parsed[1])
+                position = parsed[0] + 1
+            else:
+                position += 1
 
     def _fills_line(self, parsed: tuple[int, int] | None, end: int, after_closing: bool) -> bool:
         # Under a closing formula a remark may follow the name ("Bas (vrijwilliger)").
