@@ -92,7 +92,7 @@ def test_ticket_page_lists_attachments_without_links(agent_client, ticket_id):
 def test_ticket_page_shows_suggestions_with_score_and_words(agent_client, ticket_id):
     page = page_of(agent_client, ticket_id)
     assert "Waar laat ik me testen?" in page
-    assert "7.25" in page
+    assert "7,25" in page  # Belgian decimal comma
     assert "test, soa" in page
     assert 'href="/faq/nl/soa-test"' in page
 

@@ -1,41 +1,35 @@
-"""The ticket page: thread, suggestions, reply draft, notes, assignment, status, history and sending.
+"""The ticket page: thread, suggestions, reply draft, notes, assignment, status, merging and sending.
 
 Every POST handler validates its form (and so its CSRF token), calls one
-service, commits and redirects back to the page.
+service, commits and redirects back to the page. The privacy actions
+(reveal, raw download, erase) live in admin.views.ticket_privacy.
 """
 
 from __future__ import annotations
 
 import logging
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, url_for
 from flask_admin import BaseView, expose
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from admin.auth import staff
 from admin.db import current_settings, db
-from admin.forms import (
-    ArticleForm,
-    AssignForm,
-    DraftForm,
-    EmptyForm,
-    MergeForm,
-    NoteForm,
-    STATUS_LABELS,
-    RawDownloadForm,
-    StatusForm,
-)
+from admin.forms import STATUS_LABELS, ArticleForm, AssignForm, EmptyForm, MergeForm, NoteForm, RawDownloadForm, StatusForm
 from admin.rendering import format_size, sanitize_mail_html
 from admin.views.access import RoleRequiredMixin
-from admin.views.queue import user_names
+from admin.views.queue import active_staff_names, user_names
+from admin.views.ticket_data import article_snippet, flash_form_errors, load_ticket, published_articles
+from admin.views.ticket_forms import EraseForm, ReplyForm, RevealForm
+from admin.views.ticket_privacy import TicketPrivacyRoutes
 from helpdesk.accounts.models import Role, User
-from helpdesk.privacy.reveal import RevealRefused
 from helpdesk.tickets import services
+from helpdesk.tickets.macros import Macro, active_macros
 from helpdesk.tickets.models import DeliveryState, Direction, Message, Ticket, TicketStatus
-from helpdesk.tickets.services import TicketActionError
+from helpdesk.tickets.presence import others_present, record_presence
+from helpdesk.tickets.services import ReplyCollision, TicketActionError
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +39,7 @@ EVENT_LABELS = {
     "assigned": _l("toewijzing gewijzigd"),
     "note_added": _l("notitie toegevoegd"),
     "draft_recomposed": _l("concept opnieuw samengesteld"),
+    "draft_snippet_inserted": _l("tekst ingevoegd in het concept"),
     "reply_queued": _l("antwoord in de wachtrij gezet"),
     "reply_retried": _l("verzending opnieuw geprobeerd"),
     "reply_sent": _l("antwoord verzonden"),
@@ -52,6 +47,7 @@ EVENT_LABELS = {
     "merged_into": _l("samengevoegd met een ander ticket"),
     "merged_from": _l("ander ticket hierin samengevoegd"),
     "raw_downloaded": _l("ruw bericht gedownload"),
+    "original_revealed": _l("origineel bekeken"),
 }
 
 DELIVERY_LABELS = {
@@ -62,39 +58,14 @@ DELIVERY_LABELS = {
 }
 
 
-def load_ticket(ticket_id: int) -> Ticket:
-    """Load a ticket with its messages, attachments, suggestions, notes and events in a fixed number of queries."""
-    query = (
-        select(Ticket)
-        .where(Ticket.id == ticket_id)
-        .options(
-            selectinload(Ticket.messages).selectinload(Message.attachments),
-            selectinload(Ticket.suggestions),
-            selectinload(Ticket.notes),
-            selectinload(Ticket.events),
-        )
-    )
-    ticket = db().scalar(query)
-    if ticket is None:
-        abort(404)
-    return ticket
-
-
-def _flash_form_errors(form) -> None:
-    for field_name, errors in form.errors.items():
-        label = getattr(form, field_name).label.text if hasattr(form, field_name) else field_name
-        for error in errors:
-            flash(f"{label}: {error}", "error")
-
-
-class TicketView(RoleRequiredMixin, BaseView):
+class TicketView(TicketPrivacyRoutes, RoleRequiredMixin, BaseView):
     def __init__(self, **kwargs) -> None:
         super().__init__(name=_l("Ticket"), endpoint="ticket", url="ticket", **kwargs)
 
     def is_visible(self) -> bool:
         return False  # reached from the queue, not from the menu
 
-    def _back(self, ticket_id: int, anchor: str = "") -> Response:
+    def _back(self, ticket_id: int, anchor: str = ""):
         return redirect(url_for(".details", ticket_id=ticket_id) + (f"#{anchor}" if anchor else ""))
 
     @expose("/")
@@ -104,71 +75,132 @@ class TicketView(RoleRequiredMixin, BaseView):
     @expose("/<int:ticket_id>")
     def details(self, ticket_id: int):
         ticket = load_ticket(ticket_id)
-        user = staff()
+        record_presence(db(), ticket.id, staff())
+        db().commit()
+        return self.render_ticket(ticket)
 
-        draft_form = DraftForm(body=ticket.draft)
+    def render_ticket(self, ticket: Ticket, *, reply_form: ReplyForm | None = None, collision: list[str] | None = None, revealed: dict[int, str] | None = None):
+        """Render the page; the POST handlers that must not redirect pass their form or result."""
+        session = db()
+        user = staff()
+        language = ticket.language or current_settings().default_language
+
+        if reply_form is None:
+            reply_form = ReplyForm(body=ticket.draft, seen_reply=str(services.last_reply_id(session, ticket)))
+        macros = active_macros(session, language)
+        reply_form.macro.choices = [("", _("kies een standaardantwoord"))] + [(str(macro.id), f"{macro.title} ({macro.language})") for macro in macros]
+        reply_form.article.choices = [("", _("kies een artikel"))] + published_articles(language)
+
         assign_form = AssignForm(assignee=ticket.assignee_id or 0)
-        assign_form.assignee.choices = [(0, _("niemand"))] + [
-            (user_id, name) for user_id, name in sorted(self._active_staff().items(), key=lambda item: item[1].lower())
-        ]
-        status_form = StatusForm(status=ticket.status.value)
+        assign_form.assignee.choices = [(0, _("niemand"))] + active_staff_names()
         suggested = {suggestion.slug for suggestion in ticket.suggestions}
 
-        return self.render(
+        html = self.render(
             "admin/ticket.html",
             ticket=ticket,
             user=user,
             user_names=user_names(),
-            draft_form=draft_form,
+            draft_form=reply_form,
+            collision=collision,
+            present=others_present(session, ticket.id, user),
             note_form=NoteForm(),
             assign_form=assign_form,
-            status_form=status_form,
+            status_form=StatusForm(status=ticket.status.value),
             merge_form=MergeForm(),
             raw_form=RawDownloadForm(),
+            reveal_form=RevealForm(),
+            erase_form=EraseForm(),
             button_form=EmptyForm(),
             article_form=ArticleForm(),
+            revealed=revealed or {},
             extra_draft_slugs=[slug for slug in ticket.draft_slugs or [] if slug not in suggested],
-            same_client=services.tickets_of_same_client(db(), ticket),
+            same_client=services.tickets_of_same_client(session, ticket),
             can_download_raw=user.can_reveal or user.role == Role.ADMIN,
+            can_erase=user.role in services.ERASE_ROLES,
             event_labels=EVENT_LABELS,
             status_labels=STATUS_LABELS,
             delivery_labels=DELIVERY_LABELS,
             sanitize_mail_html=sanitize_mail_html,
             format_size=format_size,
+            format_score=lambda score: format_decimal(score, format="#,##0.00"),
             Direction=Direction,
             DeliveryState=DeliveryState,
             TicketStatus=TicketStatus,
         )
-
-    def _active_staff(self) -> dict[int, str]:
-        rows = db().execute(select(User.id, User.display_name, User.email).where(User.active.is_(True))).all()
-        return {row.id: row.display_name or row.email for row in rows}
+        status = 409 if collision else 200
+        return html, status
 
     @expose("/<int:ticket_id>/draft", methods=["POST"])
     def draft(self, ticket_id: int):
+        """Save, send or extend the draft, depending on the button that was pressed."""
         ticket = load_ticket(ticket_id)
-        form = DraftForm()
+        form = ReplyForm()
         if not form.validate_on_submit():
-            _flash_form_errors(form)
+            flash_form_errors(form)
             return self._back(ticket_id, "draft")
 
         session = db()
+        record_presence(session, ticket.id, staff(), editing=True)
+        if form.insert_macro.data:
+            return self._insert_macro(ticket, form)
+        if form.insert_article.data:
+            return self._insert_article(ticket, form)
         if not form.send.data:
             services.save_draft(session, ticket, form.body.data, staff())
             session.commit()
             flash(_("Concept bewaard."), "success")
             return self._back(ticket_id, "draft")
+        return self._send(ticket, form)
 
+    def _send(self, ticket: Ticket, form: ReplyForm):
+        session = db()
         settings = current_settings()
         try:
-            message = services.queue_ticket_reply(session, settings, ticket, form.body.data, staff())
+            message = services.queue_ticket_reply(
+                session, settings, ticket, form.body.data, staff(), seen_reply_id=form.seen_reply_id(), confirmed=form.confirm_send.data
+            )
+        except ReplyCollision as error:
+            session.rollback()
+            # Keep the text, and show the page at once with the other answer and a confirm box.
+            services.save_draft(session, ticket, form.body.data, staff())
+            session.commit()
+            names = user_names()
+            authors = sorted({names.get(author, "?") if author else _("het systeem") for author in error.authors})
+            return self.render_ticket(load_ticket(ticket.id), reply_form=form, collision=authors)
         except TicketActionError as error:
             session.rollback()
             flash(str(error), "error")
-            return self._back(ticket_id, "draft")
+            return self._back(ticket.id, "draft")
         session.commit()
         self._dispatch(message.id)
-        return self._back(ticket_id, f"message-{message.id}")
+        return self._back(ticket.id, f"message-{message.id}")
+
+    def _insert_macro(self, ticket: Ticket, form: ReplyForm):
+        session = db()
+        macro = session.get(Macro, int(form.macro.data)) if (form.macro.data or "").isdigit() else None
+        if macro is None or not macro.active:
+            flash(_("Kies eerst een standaardantwoord in de lijst."), "error")
+            services.save_draft(session, ticket, form.body.data, staff())
+            session.commit()
+            return self._back(ticket.id, "draft")
+        services.insert_into_draft(session, ticket, form.body.data, macro.body, staff(), macro_id=macro.id)
+        session.commit()
+        flash(_("Standaardantwoord „%(title)s” ingevoegd.", title=macro.title), "success")
+        return self._back(ticket.id, "draft")
+
+    def _insert_article(self, ticket: Ticket, form: ReplyForm):
+        session = db()
+        slug = (form.article.data or "").strip()
+        snippet = article_snippet(slug, ticket.language or current_settings().default_language) if slug else None
+        if snippet is None:
+            flash(_("Kies eerst een gepubliceerd artikel in de lijst."), "error")
+            services.save_draft(session, ticket, form.body.data, staff())
+            session.commit()
+            return self._back(ticket.id, "draft")
+        services.insert_into_draft(session, ticket, form.body.data, snippet, staff(), slug=slug)
+        session.commit()
+        flash(_("Artikel ingevoegd."), "success")
+        return self._back(ticket.id, "draft")
 
     def _dispatch(self, message_id: int) -> None:
         """Hand the committed reply to the sender and tell staff the resulting state."""
@@ -234,7 +266,7 @@ class TicketView(RoleRequiredMixin, BaseView):
         ticket = load_ticket(ticket_id)
         form = NoteForm()
         if not form.validate_on_submit():
-            _flash_form_errors(form)
+            flash_form_errors(form)
             return self._back(ticket_id, "notes")
         session = db()
         try:
@@ -249,9 +281,9 @@ class TicketView(RoleRequiredMixin, BaseView):
     def assign(self, ticket_id: int):
         ticket = load_ticket(ticket_id)
         form = AssignForm()
-        form.assignee.choices = [(0, "")] + [(user_id, name) for user_id, name in self._active_staff().items()]
+        form.assignee.choices = [(0, "")] + active_staff_names()
         if not form.validate_on_submit():
-            _flash_form_errors(form)
+            flash_form_errors(form)
             return self._back(ticket_id)
         session = db()
         assignee = session.get(User, form.assignee.data) if form.assignee.data else None
@@ -269,7 +301,7 @@ class TicketView(RoleRequiredMixin, BaseView):
         ticket = load_ticket(ticket_id)
         form = StatusForm()
         if not form.validate_on_submit():
-            _flash_form_errors(form)
+            flash_form_errors(form)
             return self._back(ticket_id)
         session = db()
         services.set_status(session, ticket, form.status.data, staff())
@@ -282,7 +314,7 @@ class TicketView(RoleRequiredMixin, BaseView):
         source = load_ticket(ticket_id)
         form = MergeForm()
         if not form.validate_on_submit():
-            _flash_form_errors(form)
+            flash_form_errors(form)
             return self._back(ticket_id)
         session = db()
         target = session.get(Ticket, form.target.data)
@@ -297,27 +329,3 @@ class TicketView(RoleRequiredMixin, BaseView):
         session.commit()
         flash(_("Ticket #%(source)s is samengevoegd met #%(target)s.", source=source.id, target=target.id), "success")
         return self._back(target.id)
-
-    @expose("/<int:ticket_id>/raw", methods=["POST"])
-    def raw(self, ticket_id: int):
-        """Send the decrypted raw mail as a download, never rendered in the browser."""
-        form = RawDownloadForm()
-        if not form.validate_on_submit():
-            _flash_form_errors(form)
-            return self._back(ticket_id, "quarantine")
-        session = db()
-        message = session.get(Message, int(form.message.data)) if form.message.data.isdigit() else None
-        if message is None or message.ticket_id != ticket_id:
-            abort(404)
-        try:
-            raw = services.raw_message_for_download(session, current_settings(), message, staff(), form.reason.data)
-        except RevealRefused as error:
-            session.rollback()
-            flash(str(error), "error")
-            return self._back(ticket_id, "quarantine")
-        session.commit()
-        return Response(
-            raw,
-            mimetype="application/octet-stream",
-            headers={"Content-Disposition": f'attachment; filename="ticket-{ticket_id}-message-{message.id}.eml"'},
-        )

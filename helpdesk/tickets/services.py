@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import Role, User
@@ -19,7 +19,10 @@ from helpdesk.crypto import decrypt_bytes
 from helpdesk.db import session_scope, utcnow
 from helpdesk.outbound.services import ReplyError, deliver, queue_reply
 from helpdesk.plugins import get_registry
-from helpdesk.privacy.reveal import MIN_REASON_LENGTH, RevealRefused
+from helpdesk.ingest.removal import RemovalSummary, delete_mailbox_copies
+from helpdesk.privacy.erasure import erase_ticket
+from helpdesk.privacy.reveal import MIN_REASON_LENGTH, RevealRefused, reveal_original
+from helpdesk.tickets.macros import insert_snippet
 from helpdesk.tickets.models import (
     DeliveryState,
     Direction,
@@ -142,12 +145,67 @@ def tickets_of_same_client(session: Session, ticket: Ticket, limit: int = 20) ->
     return list(session.scalars(query))
 
 
-def queue_ticket_reply(session: Session, settings: Settings, ticket: Ticket, body: str, author: User) -> Message:
+class ReplyCollision(TicketActionError):
+    """Someone answered the ticket after the sender loaded the page; `authors` are their user ids."""
+
+    def __init__(self, message: str, authors: list[int | None]) -> None:
+        super().__init__(message)
+        self.authors = authors
+
+
+def last_reply_id(session: Session, ticket: Ticket) -> int:
+    """Return the row id of the newest staff reply on the ticket (acknowledgements excluded), or 0."""
+    newest = session.scalar(
+        select(func.max(Message.id)).where(
+            Message.ticket_id == ticket.id,
+            Message.direction == Direction.OUTBOUND,
+            Message.is_acknowledgement.is_(False),
+        )
+    )
+    return newest or 0
+
+
+def replies_since(session: Session, ticket: Ticket, seen_reply_id: int) -> list[Message]:
+    """Return the staff replies stored on the ticket after the reply with row id `seen_reply_id`."""
+    return list(
+        session.scalars(
+            select(Message)
+            .where(
+                Message.ticket_id == ticket.id,
+                Message.direction == Direction.OUTBOUND,
+                Message.is_acknowledgement.is_(False),
+                Message.id > seen_reply_id,
+            )
+            .order_by(Message.id)
+        )
+    )
+
+
+def queue_ticket_reply(
+    session: Session,
+    settings: Settings,
+    ticket: Ticket,
+    body: str,
+    author: User,
+    *,
+    seen_reply_id: int | None = None,
+    confirmed: bool = False,
+) -> Message:
     """Store a reply to the client in state queued and clear the draft; call dispatch_delivery after committing.
 
+    `seen_reply_id` is last_reply_id() when the sender loaded the page. When
+    someone answered since then, the reply is rejected with ReplyCollision
+    unless `confirmed`, so that a client does not get two answers by accident.
     Raises TicketActionError (in Dutch) when the body is empty or the ticket
     has no sender address.
     """
+    if seen_reply_id is not None and not confirmed:
+        newer = replies_since(session, ticket, seen_reply_id)
+        if newer:
+            raise ReplyCollision(
+                f"Ticket #{ticket.id} is beantwoord nadat je de pagina opende. Lees dat antwoord en bevestig als je toch wilt verzenden.",
+                [message.author_id for message in newer],
+            )
     try:
         message = queue_reply(session, settings, ticket, body, author, article_slugs=ticket.draft_slugs or [])
     except ReplyError as error:
@@ -200,3 +258,61 @@ def raw_message_for_download(session: Session, settings: Settings, message: Mess
     record_event(session, message.ticket, user, "raw_downloaded", message_id=message.id)
     logger.info("raw message downloaded", extra={"message_id": message.id, "user_id": user.id})
     return decrypt_bytes(settings, message.raw_encrypted)
+
+
+def insert_into_draft(
+    session: Session, ticket: Ticket, body: str, snippet: str, user: User, *, slug: str | None = None, macro_id: int | None = None
+) -> None:
+    """Append a canned reply or an article to the draft text `body` and store the result.
+
+    `body` is what staff have in the text field now, so their edits stay. An
+    inserted article's slug joins the draft's article list, which the sent
+    reply records.
+    """
+    ticket.draft = insert_snippet(body, snippet)
+    if slug is not None and slug not in (ticket.draft_slugs or []):
+        ticket.draft_slugs = [*(ticket.draft_slugs or []), slug]
+    detail = {"slug": slug} if slug is not None else {"macro_id": macro_id}
+    record_event(session, ticket, user, "draft_snippet_inserted", **detail)
+
+
+def reveal_message_original(session: Session, settings: Settings, message: Message, user: User, reason: str) -> str:
+    """Return the original text of a message for display, audit-logged and in the ticket's history.
+
+    Raises RevealRefused (in Dutch) without the reveal right, without a reason
+    or when the original is gone.
+    """
+    original = reveal_original(session, settings, message.id, user, reason)
+    record_event(session, message.ticket, user, "original_revealed", message_id=message.id)
+    return original
+
+
+ERASE_ROLES = frozenset({Role.ADMIN})
+
+
+def erase_ticket_everywhere(session: Session, settings: Settings, ticket: Ticket, user: User, reason: str) -> RemovalSummary:
+    """Erase a ticket on the client's request, commit, then delete its mail from the mail server.
+
+    Only administrators may erase, and only with a reason of MIN_REASON_LENGTH
+    characters. The server copies are deleted after the commit, so a failed
+    transaction never leaves the database pointing at mail that is gone, and
+    whatever HELPDESK_RETENTION_DELETE_FROM_MAILBOX says. The returned summary counts copies deleted, not found and failed; failed ones
+    are logged by the removal code.
+    """
+    if user.role not in ERASE_ROLES:
+        raise TicketActionError("Alleen beheerders mogen een ticket wissen.")
+    reason = reason.strip()
+    if len(reason) < MIN_REASON_LENGTH:
+        raise TicketActionError(f"Geef een reden van minstens {MIN_REASON_LENGTH} tekens op om het ticket te wissen.")
+
+    ticket_id = ticket.id
+    copies = erase_ticket(session, settings, ticket_id, user, reason)
+    session.commit()
+    # NOTE: this talks to the mail server inside the web request; an IMAP
+    # server that does not answer delays the page by the IMAP timeout.
+    summary = delete_mailbox_copies(settings, copies)
+    logger.info(
+        "ticket erased on request",
+        extra={"ticket_id": ticket_id, "user_id": user.id, "copies_deleted": summary.deleted, "copies_failed": summary.failed},
+    )
+    return summary
