@@ -1,4 +1,8 @@
-"""Tasks run by a real Celery worker process on a real broker (Redis or the file system)."""
+"""Tasks run by a real Celery worker process on a real broker (Redis or the file system).
+
+Tests whose subject is the broker or the schedule run on SQLite only; sending
+runs on both databases.
+"""
 
 from __future__ import annotations
 
@@ -68,8 +72,8 @@ def test_sweep_resends_due_failure(settings, redis_url, smtp_server, celery_work
 
 
 @pytest.mark.redis
-def test_poll_skipped_while_locked(settings, redis_url, celery_worker):
-    settings = settings.with_overrides(broker_url=redis_url)
+def test_poll_skipped_while_locked(sqlite_settings, redis_url, celery_worker):
+    settings = sqlite_settings.with_overrides(broker_url=redis_url)
     worker = celery_worker(settings)
 
     with exclusive(settings, "poll-mailboxes") as acquired:
@@ -80,8 +84,8 @@ def test_poll_skipped_while_locked(settings, redis_url, celery_worker):
     assert "poll started" not in worker.log()
 
 
-def test_send_reply_on_file_broker(settings, smtp_server, celery_worker):
-    settings = settings.with_overrides(smtp_url=smtp_server.url)
+def test_send_reply_on_file_broker(sqlite_settings, smtp_server, celery_worker):
+    settings = sqlite_settings.with_overrides(smtp_url=smtp_server.url)
     assert settings.broker_url.startswith("filesystem://")
     celery_worker(settings)
     _ticket_id, message_id = queue_one_reply(settings)
@@ -113,8 +117,8 @@ def maildir_of(settings) -> Path:
     return folder
 
 
-def test_beat_polls_maildir(settings, celery_worker):
-    settings = settings.with_overrides(poll_interval_seconds=1.0)
+def test_beat_polls_maildir(sqlite_settings, celery_worker):
+    settings = sqlite_settings.with_overrides(poll_interval_seconds=1.0)
     maildir_of(settings)
 
     celery_worker(settings, "--beat")

@@ -59,9 +59,12 @@ class WorkerProcess:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        """Ask the worker for a warm shutdown (SIGTERM); kill it when it does not stop in time."""
+        """Stop the worker with SIGQUIT (Celery's cold shutdown); kill it when it does not stop in time.
+
+        The test is over, so no running task needs to finish.
+        """
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(signal.SIGQUIT)
             try:
                 self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
             except subprocess.TimeoutExpired:
