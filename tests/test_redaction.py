@@ -235,6 +235,12 @@ def test_dates_of_birth(text, value):
         "I'm an English tourist and I visited Ghent last week.",
         "I will be 20 minutes late for the appointment at 10 tomorrow.",
         "Ik kom voor een hepatitis B-vaccin en een HPV-vaccin.",
+        "## Rimmen\n\nBij rimmen is er een risico op hepatitis A.",
+        "Tests voor andere STIs zijn nodig, ook voor PrEP-gebruikers.",
+        "In Zweden geldt het Noordse model.",
+        "Er bestaat geen vaccin tegen hepatitis C. Daartegen helpt alleen voorzichtigheid.",
+        "Op fora heet dat \"BBFS\" of bareback.",
+        "Meer info op stopmensenhandel.be en zelfmoord1813.be.",
         "Het kost 150 eur per uur, op 1 mei 123 mensen, art 380 swb.",
     ],
 )

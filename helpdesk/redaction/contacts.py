@@ -42,7 +42,10 @@ PUBLIC_DOMAINS = {
     "belgium.be", "fgov.be", "vlaanderen.be", "mijngezondheid.be", "riziv.be", "inami.be",
     "politie.be", "police.be", "politie.nl", "rijksoverheid.nl", "overheid.nl", "wikipedia.org",
     "gezondheid.be", "zorg-en-gezondheid.be", "who.int", "cdc.gov", "nhs.uk", "ecdc.europa.eu",
-    "1712.be", "stopitnow.be", "hivplan.be", "prepinfo.be", "safesexshop.be",
+    "1712.be", "stopitnow.be", "hivplan.be", "prepinfo.be", "safesexshop.be", "stopmensenhandel.be",
+    "stoptraite.be", "zelfmoord1813.be", "preventiesuicide.be", "tele-onthaal.be", "awel.be", "zanzu.be",
+    "allesoverseks.be", "druglijn.be", "infordrogues.be", "myria.be", "unia.be", "ecpat.be", "elfjuli.be",
+    "mensenhandel.be", "meldpunt.be", "sidasol.be", "preventionsida.org", "planningfamilial.net",
 }
 # Bare platform domains name a platform, not a person ("op onlyfans.com"); with a path they are profiles.
 PLATFORM_DOMAINS = {

@@ -88,7 +88,7 @@ class NameParser:
 
     def is_sentence_start(self, index: int) -> bool:
         position = self.tokens[index].start - 1
-        while position >= 0 and self.text[position] in " \t\"'“‘«(*>-–":
+        while position >= 0 and self.text[position] in " \t\"'“‘«(*>-–#":
             position -= 1
         return position < 0 or self.text[position] in ".!?:\n"
 

@@ -43,6 +43,13 @@ from helpdesk.redaction.name_contexts import (
 )
 from helpdesk.redaction.name_parser import LEADING_PARTICLES, PARTICLES, TOKEN, NameParser
 
+# Capitals inside a word ("STIs", but not "McDonald") or an adjective ending ("Noordse", "Gentsche").
+_UNNAME_SHAPE = re.compile(r"^(?!Mc|Mac)[^-'’]*[A-Z][^-'’]*[A-Z]|[a-z](?:se|sche)$")
+# Words that a single capital letter follows as a label rather than an initial.
+LETTER_DESIGNATIONS = {
+    "hepatitis", "vitamine", "vitamin", "type", "plan", "groep", "group", "klasse", "categorie", "blok",
+    "fase", "zone", "kamer", "optie", "bijlage", "punt", "rij", "gebouw", "verdieping", "niveau",
+}
 WORKING_TITLE_HINT = re.compile("Lady|Miss|Mistress|Meesteres|Godd|Godin|Prin|Queen|Domina|Madam")
 # Words after which a capitalised word is a place rather than a person: "in Brecht", "naar Melle".
 PLACE_PREPOSITIONS = {
@@ -141,6 +148,8 @@ class NameFinder(NameParser):
         for index, token in enumerate(self.tokens):
             if len(token.text) < 3 or not self.is_capitalised(token) or self.is_sentence_start(index):
                 continue
+            if _UNNAME_SHAPE.search(token.text):
+                continue  # "STIs", "Noordse": an abbreviation or an adjective made from a place
             if self.is_common(token) or token.fold in words.places or self.is_given(token):
                 continue
             previous = self.previous_word(index)
@@ -191,7 +200,9 @@ class NameFinder(NameParser):
                 continue
             if index > 0 and self.is_initial(index - 1) and self._joined(index - 1, index):
                 continue  # not the first initial of a run
-            parsed = self.parse(index, allow_lower=False, strong=True)
+            if self.previous_word(index) in LETTER_DESIGNATIONS:
+                continue  # "hepatitis C. Daartegen …": a letter that ends a sentence
+            parsed = self.parse(index, allow_lower=False)
             if parsed and not self._all_initials(index, parsed[0]):
                 self.add(self.tokens[index].start, parsed[1])
 
@@ -232,6 +243,8 @@ class NameFinder(NameParser):
                 continue
             token = self.tokens[index]
             window = self.lowered[max(0, match.start() - 40):match.end() + 25]
+            if not self.is_capitalised(token):
+                continue  # "BBFS": an abbreviation in quotes
             if self.is_given(token) or (not self.is_common(token) and QUOTE_CONTEXT.search(window)):
                 parsed = self.parse(index, allow_lower=False, first_checked=True, strong=True)
                 if parsed and parsed[1] <= match.end("name"):
