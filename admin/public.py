@@ -19,8 +19,9 @@ from sqlalchemy import func, select
 
 from admin.db import current_settings, db
 from admin.i18n import LANGUAGES
-from admin.page_cache import PageCache
+from admin.page_cache import CACHEABLE, PageCache, PageCacheMiddleware
 from admin.security import PUBLIC_BLUEPRINT, csrf
+from helpdesk.db import session_scope
 from kb.catalog import index_for_session, session_fingerprint
 from kb.faq_export import QUICK_EXIT_URL, by_theme, faq_page_jsonld, images_by_article, published_articles
 from kb.faq_feedback import VoteRejected, check_vote_token, record_search_miss, record_vote, vote_token
@@ -36,7 +37,7 @@ MAX_RESULTS = 20
 BROWSER_MAX_AGE_SECONDS = 300
 PAGE_CACHE_SECONDS = 3600
 PAGE_CACHE_ENTRIES = 2048
-# How stale another process's cache may be after a publish.
+# Seconds that another process may serve its old copy after a publish.
 FINGERPRINT_CHECK_SECONDS = 5
 IMAGE_MAX_AGE_SECONDS = 365 * 24 * 3600
 # Fetch Metadata values of a vote posted from this site or typed in directly.
@@ -49,7 +50,12 @@ _CACHE_EXTENSION = "faq_page_cache"
 @blueprint.record_once
 def _create_page_cache(state) -> None:
     # One cache per app, so that two apps in one process (tests) never share pages.
-    state.app.extensions[_CACHE_EXTENSION] = PageCache(PAGE_CACHE_ENTRIES, PAGE_CACHE_SECONDS, FINGERPRINT_CHECK_SECONDS)
+    cache = PageCache(PAGE_CACHE_ENTRIES, PAGE_CACHE_SECONDS, FINGERPRINT_CHECK_SECONDS)
+    state.app.extensions[_CACHE_EXTENSION] = cache
+    settings = state.app.extensions["helpdesk_settings"]
+    state.app.wsgi_app = PageCacheMiddleware(
+        state.app.wsgi_app, cache, lambda: published_fingerprint(settings), paths=("/faq/", "/sitemap.xml")
+    )
 
 
 def page_cache() -> PageCache:
@@ -67,16 +73,18 @@ def invalidate_page_cache() -> None:
     page_cache().clear()
 
 
-def _fingerprint() -> tuple:
-    session = db()
-    images = session.execute(select(func.count(ArticleImage.id), func.max(ArticleImage.id))).one()
-    return (*session_fingerprint(session), *images)
+def published_fingerprint(settings) -> tuple:
+    """Return a value that changes when a published article or an illustration changes."""
+    with session_scope(settings) as session:
+        images = session.execute(select(func.count(ArticleImage.id), func.max(ArticleImage.id))).one()
+        return (*session_fingerprint(session), *images)
 
 
 def _cached(key: tuple, render, mimetype: str = "text/html") -> Response:
     cache = page_cache()
-    cache.follow(_fingerprint)
+    cache.follow(lambda: published_fingerprint(current_settings()))
     page = cache.get_or_render(key, render, mimetype)
+    request.environ[CACHEABLE] = True
     response = Response(page.body, mimetype=page.mimetype)
     response.set_etag(page.etag)
     response.headers["Cache-Control"] = f"public, max-age={BROWSER_MAX_AGE_SECONDS}"

@@ -2,10 +2,10 @@
 
 `run_mining(session, settings)` reads the redacted first message of each ticket
 received in the last `settings.faq_window_days` days, plus the public FAQ
-searches that found nothing, groups them (kb.clustering), ranks the groups by
-size and growth, scores each group's centroid text against the published
-articles and stores the result as a MiningRun with its QuestionGroups. Groups
-that no article covers form the editors' to-do list.
+searches that found nothing. It groups them (kb.clustering) and ranks the
+groups by size and growth. It scores each group's centroid text against the
+published articles and stores the result as a MiningRun with its
+QuestionGroups. Groups that no article covers form the editors' to-do list.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ _SIGN_OFF = re.compile(
 
 
 class ProposalError(ValueError):
-    """No proposal can be made from the given message or group; the message says why."""
+    """No proposal can be made from the given message or group; the message names the reason."""
 
 
 @dataclass
@@ -65,7 +65,7 @@ def slugify(text: str) -> str:
 
 
 def generic_question(subject: str, text: str) -> str:
-    """Return the client's first question sentence, or the subject when the mail asks none."""
+    """Return the client's first question sentence, or the subject when the mail contains no question."""
     for sentence in split_sentences(redact(text or "").text):
         if sentence.endswith("?") and len(sentence) >= 12:
             return sentence

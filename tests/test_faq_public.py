@@ -105,7 +105,15 @@ def test_article_etag_and_304(client, articles):
     again = client.get("/faq/nl/condoom-gescheurd", headers={"If-None-Match": etag})
     assert again.status_code == 304
     assert again.get_data() == b""
-    assert client.get("/faq/nl/condoom-gescheurd", headers={"If-None-Match": '"other"'}).status_code == 200
+    cached = client.get("/faq/nl/condoom-gescheurd", headers={"If-None-Match": '"other"'})
+    assert cached.status_code == 200
+    assert cached.get_data() == first.get_data()
+    assert cached.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
+    assert cached.headers["ETag"] == etag
+    assert "Set-Cookie" not in cached.headers
+    head = client.head("/faq/nl/condoom-gescheurd")
+    assert head.status_code == 200
+    assert head.get_data() == b""
     assert client.get("/faq/nl/", headers={"If-None-Match": etag}).status_code == 200
 
 
