@@ -22,6 +22,7 @@ PARTICLES = {
 # Particles that may start a surname written alone: "meneer Van der Berg", "De Smet".
 LEADING_PARTICLES = {"van", "vanden", "vander", "vande", "de", "den", "der", "le", "la", "du", "d", "el", "ter", "ten", "te"}
 MAX_NAME_TOKENS = 5
+_PART_SEPARATOR = re.compile(r"[-'’]")
 
 
 class Token(NamedTuple):
@@ -43,12 +44,15 @@ class NameParser:
             for start, word in ((match.start(), match.group()) for match in TOKEN.finditer(text))
         ]
         self.starts = [token.start for token in self.tokens]
+        self._sentence_starts: list[bool] | None = None
 
     # Word classes.
 
     def _parts(self, token: Token) -> list[str]:
         # One-letter parts are elided particles ("O'Neill", "D'Hondt"), not words.
-        return [part for part in re.split(r"[-'’]", token.fold) if len(part) > 1]
+        if "-" not in token.fold and "'" not in token.fold and "’" not in token.fold:
+            return [token.fold]
+        return [part for part in _PART_SEPARATOR.split(token.fold) if len(part) > 1]
 
     def is_given(self, token: Token) -> bool:
         if token.fold in self.words.given_names:
@@ -87,10 +91,20 @@ class NameParser:
         return self.tokens[index - 1].fold
 
     def is_sentence_start(self, index: int) -> bool:
-        position = self.tokens[index].start - 1
-        while position >= 0 and self.text[position] in " \t\"'“‘«(*>-–#":
-            position -= 1
-        return position < 0 or self.text[position] in ".!?:\n"
+        """Tell whether only a sentence end, a line break or the text start precede the token.
+
+        Quotes, brackets, list marks and heading marks between them do not count.
+        """
+        if self._sentence_starts is None:
+            self._sentence_starts = [self._starts_sentence(position) for position in range(len(self.tokens))]
+        return self._sentence_starts[index]
+
+    def _starts_sentence(self, index: int) -> bool:
+        gap_start = self.tokens[index - 1].end if index else 0
+        gap = self.text[gap_start:self.tokens[index].start].rstrip(" \t\"'“‘«(*>-–#")
+        if not gap:
+            return index == 0  # only quotes or marks after the previous word: inside a sentence
+        return gap[-1] in ".!?:\n"
 
     def name_word(self, index: int, allow_lower: bool) -> bool:
         """Tell whether a token can be part of a name once a name has started.

@@ -126,14 +126,21 @@ class NameFinder(NameParser):
 
     def from_lower_case_given_names(self) -> None:
         """Find listed given names in lower case in a mail typed without capitals ("bij tatjana")."""
-        if not self.is_sloppy():
-            return
         words = self.words
-        for index, token in enumerate(self.tokens):
-            if not token.text.islower() or len(token.text) < 3 or not self.is_given(token):
-                continue
-            if token.fold in words.common_words or token.fold in words.organisations:
-                continue  # also skips names that are ordinary words ("roos", "mark")
+        candidates = [
+            index
+            for index, token in enumerate(self.tokens)
+            # Names that are ordinary words ("roos", "mark") are common words and stay out.
+            if token.fold not in words.common_words
+            and token.text.islower()
+            and len(token.text) > 2
+            and token.fold not in words.organisations
+            and self.is_given(token)
+        ]
+        if not candidates or not self.is_sloppy():
+            return
+        for index in candidates:
+            token = self.tokens[index]
             if token.fold in words.places and self.previous_word(index) in PLACE_PREPOSITIONS:
                 continue
             self.add_parsed(index, allow_lower=True)
