@@ -38,7 +38,9 @@ def _redact_lines(lines) -> None:
 
 @main.command("redact")
 @click.option("--json", "as_json", is_flag=True, help="Print the redacted text and the entities as one JSON object.")
-@click.option("--jsonl", "as_jsonl", is_flag=True, help="Read one JSON object with a \"text\" field per line; print one result per line.")
+@click.option(
+    "--jsonl", "as_jsonl", is_flag=True, help="Read one JSON object with a \"text\" field per line; print one result per line."
+)
 def redact_command(as_json: bool, as_jsonl: bool) -> None:
     """Redact identifying details in text read from standard input.
 

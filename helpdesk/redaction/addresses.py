@@ -30,7 +30,8 @@ _FRENCH_STREET = re.compile(
     rf"{_WORD}(?:[ \t]+(?:de|du|des|la|le|d'|l')?[ \t]*{_WORD}){{0,2}})",
 )
 _ENGLISH_STREET = re.compile(
-    rf"(?<![\w-])(?P<street>{_WORD}(?:[ \t]+{_WORD})?[ \t]+(?:Street|St\.|Road|Rd\.|Lane|Avenue|Ave\.|Drive|Close|Way|Square|Terrace))(?![\w])"
+    rf"(?<![\w-])(?P<street>{_WORD}(?:[ \t]+{_WORD})?[ \t]+"
+    r"(?:Street|St\.|Road|Rd\.|Lane|Avenue|Ave\.|Drive|Close|Way|Square|Terrace))(?![\w])"
 )
 # Streets without a telling suffix ("Meir 12", "Ten Bosse 7") are found after words that announce an address.
 _ADDRESS_CONTEXT = re.compile(
@@ -59,9 +60,13 @@ _NUMBER = re.compile(
     r"|,?[ \t]?(?:bus|bte|boîte|box|b\.?)[ \t]?\d{1,4}[A-Za-z]?(?![\w])|[ \t](?:hs|bis|ter|huis|[IVX]{1,3})(?![\w])"
     r"|,?[ \t]\d{1,2}(?:de|e|ste|er|ème)[ \t](?:verdieping|verdiep|étage|floor)){0,2})",
 )
-_CITY = r"(?:(?:Den|De|Le|La|Sint|Saint|Sainte|St\.?|'s)[ \t-])?[A-ZÀ-Ý][\wÀ-ÿ'’-]*(?:[ \t](?:op|aan|de|den|bij|ter|sur|lez|les|en|am|an|der)[ \t][A-ZÀ-Ý][\wÀ-ÿ'’-]*)?"
+_CITY = (
+    r"(?:(?:Den|De|Le|La|Sint|Saint|Sainte|St\.?|'s)[ \t-])?[A-ZÀ-Ý][\wÀ-ÿ'’-]*"
+    r"(?:[ \t](?:op|aan|de|den|bij|ter|sur|lez|les|en|am|an|der)[ \t][A-ZÀ-Ý][\wÀ-ÿ'’-]*)?"
+)
 _POSTCODE_CITY = re.compile(
-    rf"(?:[ \t]*,[ \t]*|[ \t]+te[ \t]+|[ \t]*\n[ \t]*|[ \t]+|[ \t]*-[ \t]*)(?P<postcode>[1-9]\d{{3}}(?:[ \t]?[A-Z]{{2}}(?![\w]))?)(?:[ \t]+(?P<city>{_CITY}))?"
+    r"(?:[ \t]*,[ \t]*|[ \t]+te[ \t]+|[ \t]*\n[ \t]*|[ \t]+|[ \t]*-[ \t]*)"
+    rf"(?P<postcode>[1-9]\d{{3}}(?:[ \t]?[A-Z]{{2}}(?![\w]))?)(?:[ \t]+(?P<city>{_CITY}))?"
 )
 _CITY_ONLY = re.compile(rf"(?:,[ \t]*|[ \t]+te[ \t]+)(?P<city>{_CITY})(?=[ \t]*[\n.,;)]|$)")
 
@@ -116,7 +121,10 @@ def _is_suffix_street(text: str, start: int, end: int) -> bool:
 
 # Cheap checks on the lower-cased text that decide whether a pattern can match at all.
 _HINTS = {
-    "french": re.compile(r"rue|avenue|av\.|boulevard|bd|chaussée|chée|place|quai|chemin|allée|impasse|clos|drève|rempart|galerie|passage|route|square|rond-point"),
+    "french": re.compile(
+        r"rue|avenue|av\.|boulevard|bd|chaussée|chée|place|quai|chemin|allée|impasse|clos|drève|rempart|"
+        r"galerie|passage|route|square|rond-point"
+    ),
     "english": re.compile(r"street|st\.|road|rd\.|lane|avenue|ave\.|drive|close|way|square|terrace"),
     "context": re.compile(r"woon|wonende|verblijf|logeer|adres|address|habite|domicili|live|staying|gevestigd"),
 }

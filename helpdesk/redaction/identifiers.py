@@ -51,7 +51,10 @@ _NATIONAL_NUMBER_WORDS = keyword_pattern(
     "registre national", "national number", "national register", "id-nummer", "idnummer",
     "rijksregisternummer:", "n° national",
 )
-_ANY_DOCUMENT_WORD = re.compile(r"paspoort|passport|passeport|identit|id-kaart|idkaart|eid|e-id|kaartnummer|documentnummer|document number|rijbewijs|driving licen|permis|verblijf|titre de s")
+_ANY_DOCUMENT_WORD = re.compile(
+    r"paspoort|passport|passeport|identit|id-kaart|idkaart|eid|e-id|kaartnummer|documentnummer|"
+    r"document number|rijbewijs|driving licen|permis|verblijf|titre de s"
+)
 _BSN = re.compile(
     r"\d(?<![\d.\-/+]\d)(?:\d{8}|\d{3}[ .]\d{2}[ .]\d{3}|\d{2}[ .]\d{3}[ .]\d{3}|\d{7})(?![\d])"
 )
