@@ -11,10 +11,11 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 
-from admin.db import db
+from admin.db import current_settings, db
 from admin.forms import EmptyForm, LoginForm
+from admin.security import PUBLIC_BLUEPRINT
 from helpdesk.accounts.models import Role, User
-from helpdesk.accounts.services import LoginFailure, audit, authenticate
+from helpdesk.accounts.services import LoginFailure, audit, authenticate, needs_totp_setup, totp_required_roles
 
 # Per client address, on top of the per-account lockout in accounts.services.
 # NOTE: behind a reverse proxy every request comes from the proxy's address,
@@ -22,6 +23,9 @@ from helpdesk.accounts.services import LoginFailure, audit, authenticate
 LOGIN_RATE_LIMIT = "20 per 10 minutes"
 
 blueprint = Blueprint("auth", __name__, url_prefix="/admin")
+
+# Pages a user whose role requires TOTP may open before setting it up.
+TOTP_SETUP_ENDPOINTS = frozenset({"account.totp_setup", "account.totp", "auth.logout", "static", "admin.static"})
 
 
 def init_auth(app: Flask) -> None:
@@ -38,6 +42,22 @@ def init_auth(app: Flask) -> None:
     limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", default_limits=[])
     limiter.limit(LOGIN_RATE_LIMIT, methods=["POST"])(blueprint)
     app.register_blueprint(blueprint)
+
+    # Fail at start-up, not at the first sign-in, when the setting names an unknown role.
+    totp_required_roles(app.extensions["helpdesk_settings"])
+    app.before_request(_require_totp_setup)
+
+
+def _require_totp_setup():
+    """Send a signed-in user who must use TOTP but has not set it up to the set-up page, whatever they asked for."""
+    # Public pages come first: they must not even read the session cookie.
+    if request.blueprint == PUBLIC_BLUEPRINT or request.endpoint is None or request.endpoint in TOTP_SETUP_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        return None
+    if needs_totp_setup(current_settings(), current_user.user):
+        return redirect(url_for("account.totp_setup"))
+    return None
 
 
 class StaffUser(UserMixin):

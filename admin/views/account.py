@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import segno
 from flask import flash, redirect, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from admin.auth import staff
-from admin.db import db
+from admin.db import current_settings, db
 from admin.forms import EmptyForm, LanguageForm, PasswordForm, TotpForm
 from admin.views.access import RoleRequiredMixin
 from helpdesk.accounts import services as accounts
 from helpdesk.accounts.services import AccountError
+
+
+def totp_qr_svg(uri: str) -> Markup:
+    """Return the otpauth URI as an inline SVG QR code, drawn on the server so no script or remote image is needed."""
+    return Markup(segno.make(uri, error="m").svg_inline(scale=4, dark="#000", light="#fff", border=4))
 
 
 class HomeView(RoleRequiredMixin, AdminIndexView):
@@ -45,7 +52,25 @@ class AccountView(RoleRequiredMixin, BaseView):
             totp_form=TotpForm(secret=secret),
             totp_secret=secret,
             totp_uri=accounts.totp_uri(user, secret),
+            totp_qr_svg=totp_qr_svg,
+            totp_required=accounts.totp_required(current_settings(), user),
             button_form=EmptyForm(),
+        )
+
+    @expose("/totp-setup")
+    def totp_setup(self):
+        """The only page a user whose role requires TOTP can open until it is set up."""
+        user = staff()
+        if user.totp_secret:
+            return redirect(url_for("queue.index_view"))
+        secret = accounts.new_totp_secret()
+        return self.render(
+            "admin/totp_setup.html",
+            user=user,
+            totp_form=TotpForm(secret=secret),
+            totp_secret=secret,
+            totp_uri=accounts.totp_uri(user, secret),
+            totp_qr_svg=totp_qr_svg,
         )
 
     @expose("/language", methods=["POST"])
@@ -77,22 +102,29 @@ class AccountView(RoleRequiredMixin, BaseView):
     def totp(self):
         form = TotpForm()
         user = staff()
-        if form.validate_on_submit():
-            try:
-                accounts.enable_totp(db(), user, form.secret.data, form.code.data)
-            except AccountError:
-                flash(_("De code klopt niet. Controleer de tijd op je telefoon en probeer opnieuw."), "error")
-                return redirect(url_for(".index"))
-            db().commit()
-            flash(_("Tweestapsverificatie staat aan."), "success")
-        else:
+        # A forced set-up goes back to its own page on error and on to the queue once done.
+        forced = accounts.needs_totp_setup(current_settings(), user)
+        retry_page = url_for(".totp_setup") if forced else url_for(".index")
+        if not form.validate_on_submit():
             flash(_("Vul de code uit je app in."), "error")
-        return redirect(url_for(".index"))
+            return redirect(retry_page)
+        try:
+            accounts.enable_totp(db(), user, form.secret.data, form.code.data)
+        except AccountError:
+            flash(_("De code klopt niet. Controleer de tijd op je telefoon en probeer opnieuw."), "error")
+            return redirect(retry_page)
+        db().commit()
+        flash(_("Tweestapsverificatie staat aan."), "success")
+        return redirect(url_for("queue.index_view") if forced else url_for(".index"))
 
     @expose("/totp/off", methods=["POST"])
     def totp_off(self):
-        if EmptyForm().validate_on_submit():
-            accounts.disable_totp(db(), staff(), staff())
-            db().commit()
-            flash(_("Tweestapsverificatie staat uit."), "info")
+        if not EmptyForm().validate_on_submit():
+            return redirect(url_for(".index"))
+        if accounts.totp_required(current_settings(), staff()):
+            flash(_("Je rol vereist tweestapsverificatie: je kunt ze niet uitzetten."), "error")
+            return redirect(url_for(".index"))
+        accounts.disable_totp(db(), staff(), staff())
+        db().commit()
+        flash(_("Tweestapsverificatie staat uit."), "info")
         return redirect(url_for(".index"))

@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
-from flask import has_app_context
-from flask_admin import expose
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import flash, request
+from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
-from flask_admin.contrib.sqla import filters
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import PasswordField
+from wtforms import BooleanField, PasswordField
 from wtforms.validators import Optional, ValidationError
 
 from admin.auth import staff
+from admin.db import db
+from admin.i18n import TIMEZONE
+from admin.views.model_forms import ModelForm
 from admin.views.access import ADMIN_ROLES, RoleRequiredMixin
 from admin.views.queue import user_names
-from helpdesk.accounts.models import AuditEntry, Role, User
-from helpdesk.accounts.services import LANGUAGES, AccountError, audit, hash_password, normalize_email
+from helpdesk.accounts.models import Role, User
+from helpdesk.accounts.services import (
+    LANGUAGES,
+    AccountError,
+    AuditQuery,
+    audit,
+    audit_choices,
+    audit_page,
+    disable_totp,
+    hash_password,
+    normalize_email,
+    reset_password,
+    unlock,
+)
 
 ROLE_LABELS = {Role.AGENT.value: _l("medewerker"), Role.EDITOR.value: _l("redacteur"), Role.ADMIN.value: _l("beheerder")}
 
@@ -30,23 +46,11 @@ def _format_role(view, context, user: User, name: str) -> str:
     return str(ROLE_LABELS[user.role.value])
 
 
-def _format_audit_user(view, context, entry: AuditEntry, name: str) -> str:
-    if entry.user_id is None:
-        return ""
-    return user_names().get(entry.user_id, f"#{entry.user_id}")
-
-
-def _user_options() -> list[tuple[str, str]]:
-    if not has_app_context():  # flask-admin reads options once while the app is built
-        return []
-    return [(str(user_id), name) for user_id, name in user_names().items()]
-
-
 class UserAdminView(RoleRequiredMixin, ModelView):
     """Staff accounts. Passwords are set here or with `helpdesk user reset-password`; hashes are never shown."""
 
     allowed_roles = ADMIN_ROLES
-    form_base_class = FlaskForm
+    form_base_class = ModelForm
     can_delete = False  # deactivate instead, so the audit log keeps its users
     can_view_details = False
     column_list = ["email", "display_name", "role", "language", "active", "can_reveal", "totp_secret", "locked_until", "last_login_at"]
@@ -69,13 +73,15 @@ class UserAdminView(RoleRequiredMixin, ModelView):
         "last_login_at": _format_when,
     }
     column_searchable_list = ["email", "display_name"]
-    form_columns = ["email", "display_name", "role", "language", "active", "can_reveal", "password"]
+    form_columns = ["email", "display_name", "role", "language", "active", "can_reveal", "password", "reset_totp", "unlock"]
     form_choices = {
         "role": [(role, label) for role, label in ROLE_LABELS.items()],
         "language": [(code, code) for code in LANGUAGES],
     }
     form_extra_fields = {
         "password": PasswordField(_l("Nieuw wachtwoord (leeg laten om het te houden)"), validators=[Optional()]),
+        "reset_totp": BooleanField(_l("Tweestapsverificatie resetten (bij een verloren telefoon)")),
+        "unlock": BooleanField(_l("Deblokkeren na te veel mislukte aanmeldingen")),
     }
 
     def __init__(self, session, **kwargs) -> None:
@@ -88,13 +94,17 @@ class UserAdminView(RoleRequiredMixin, ModelView):
         password = form.password.data or ""
         if is_created and not password:
             raise ValidationError(str(_l("Een nieuw account heeft een wachtwoord nodig.")))
-        if password:
-            try:
+        try:
+            if is_created:
                 user.password_hash = hash_password(password)
-            except AccountError as error:
-                raise ValidationError(str(error)) from None
-            user.failed_logins = 0
-            user.locked_until = None
+            elif password:
+                reset_password(self.session, user, password, staff())
+        except AccountError as error:
+            raise ValidationError(str(error)) from None
+        if not is_created and form.reset_totp.data and user.totp_secret:
+            disable_totp(self.session, user, staff())
+        if not is_created and form.unlock.data:
+            unlock(self.session, user, staff())
 
     def after_model_change(self, form, user: User, is_created: bool) -> None:
         change = "user_created" if is_created else "user_changed"
@@ -102,35 +112,62 @@ class UserAdminView(RoleRequiredMixin, ModelView):
         self.session.commit()
 
 
-class AuditLogView(RoleRequiredMixin, ModelView):
+class AuditLogView(RoleRequiredMixin, BaseView):
+    """The audit log for administrators, filtered by action, user, object and date range (Brussels dates)."""
+
     allowed_roles = ADMIN_ROLES
-    can_create = False
-    can_edit = False
-    can_delete = False
-    can_view_details = False
-    page_size = 50
-    column_list = ["created_at", "user_id", "action", "object_type", "object_id", "reason"]
-    column_labels = {
-        "created_at": _l("Tijdstip"),
-        "user_id": _l("Gebruiker"),
-        "action": _l("Handeling"),
-        "object_type": _l("Soort object"),
-        "object_id": _l("Object"),
-        "reason": _l("Reden"),
-    }
-    column_default_sort = ("created_at", True)
-    column_formatters = {"created_at": _format_when, "user_id": _format_audit_user}
-    column_filters = [
-        filters.FilterEqual(AuditEntry.action, _l("Handeling")),
-        filters.FilterEqual(AuditEntry.object_type, _l("Soort object")),
-        filters.IntEqualFilter(AuditEntry.user_id, _l("Gebruiker"), options=_user_options),
-    ]
-    named_filter_urls = False
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(name=_l("Auditlogboek"), endpoint="audit", url="audit", **kwargs)
 
     @expose("/")
     def index_view(self):
-        self._refresh_filters_cache()  # new users appear in the user filter
-        return super().index_view()
+        status = 200
+        try:
+            query = parse_audit_query(request.args)
+        except ValueError as error:
+            flash(str(error), "error")
+            query, status = AuditQuery(), 400
 
-    def __init__(self, session, **kwargs) -> None:
-        super().__init__(AuditEntry, session, name=_l("Auditlogboek"), endpoint="audit", url="audit", **kwargs)
+        session = db()
+        page = audit_page(session, query)
+        actions, object_types = audit_choices(session)
+        args = {name: value for name, value in request.args.items() if name != "page" and value}
+        html = self.render(
+            "admin/audit.html",
+            page=page,
+            args=args,
+            actions=actions,
+            object_types=object_types,
+            users=sorted(user_names().items(), key=lambda item: item[1].lower()),
+            user_names=user_names(),
+        )
+        return html, status
+
+
+def _local_day_start(raw: str, label: str) -> dt.datetime:
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(str(_l("%(label)s %(value)r is geen datum: gebruik de vorm 2026-12-31.", label=label, value=raw))) from None
+    # In UTC, because SQLite compares stored times as text without their zone.
+    return dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(TIMEZONE)).astimezone(dt.timezone.utc)
+
+
+def parse_audit_query(args) -> AuditQuery:
+    """Build an AuditQuery from URL parameters; raise ValueError with a message for staff on a bad value."""
+    user = (args.get("user") or "").strip()
+    if user and not user.isdigit():
+        raise ValueError(str(_l("Gebruiker %(value)r is geen gebruikersnummer: kies een naam uit de lijst.", value=user)))
+    page = (args.get("page") or "1").strip()
+    since = _local_day_start(args["since"], str(_l("Vanaf"))) if args.get("since") else None
+    until = _local_day_start(args["until"], str(_l("Tot en met"))) + dt.timedelta(days=1) if args.get("until") else None
+    return AuditQuery(
+        action=(args.get("action") or "").strip() or None,
+        user_id=int(user) if user else None,
+        object_type=(args.get("object_type") or "").strip() or None,
+        object_id=(args.get("object_id") or "").strip() or None,
+        since=since,
+        until=until,
+        page=int(page) if page.isdigit() else 1,
+    )

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import AuditEntry, Role, User
+from helpdesk.config import ConfigError, Settings
 from helpdesk.db import as_utc, utcnow
 
 logger = logging.getLogger(__name__)
@@ -187,6 +188,13 @@ def _record_failure(session: Session, user: User, failure: LoginFailure, now: dt
     return LoginResult(None, failure, as_utc(user.locked_until))
 
 
+def reset_password(session: Session, user: User, password: str, actor: User) -> None:
+    """Set a new password chosen by an administrator, lift any lockout and audit-log who did it."""
+    set_password(session, user, password)
+    audit(session, actor, "settings", "user", user.id, detail={"change": "password_reset"})
+    logger.info("password reset by administrator", extra={"user_id": user.id, "actor_id": actor.id})
+
+
 def unlock(session: Session, user: User, actor: User | None) -> None:
     user.failed_logins = 0
     user.locked_until = None
@@ -221,6 +229,31 @@ def disable_totp(session: Session, user: User, actor: User | None) -> None:
     audit(session, actor, "settings", "user", user.id, detail={"change": "totp_disabled"})
 
 
+def totp_required_roles(settings: Settings) -> frozenset[Role]:
+    """Return the roles that must use TOTP (HELPDESK_TOTP_REQUIRED_ROLES); raise ConfigError for an unknown role."""
+    roles = set()
+    for name in settings.totp_required_roles.split(","):
+        name = name.strip().lower()
+        if not name:
+            continue
+        try:
+            roles.add(Role(name))
+        except ValueError:
+            raise ConfigError(
+                f"HELPDESK_TOTP_REQUIRED_ROLES contains {name!r}, which is not a role: use agent, editor and admin, separated by commas."
+            ) from None
+    return frozenset(roles)
+
+
+def totp_required(settings: Settings, user: User) -> bool:
+    return user.role in totp_required_roles(settings)
+
+
+def needs_totp_setup(settings: Settings, user: User) -> bool:
+    """Return whether the user's role requires TOTP and the user has not set it up yet."""
+    return not user.totp_secret and totp_required(settings, user)
+
+
 def audit(
     session: Session,
     user: User | None,
@@ -244,3 +277,67 @@ def audit(
     )
     session.add(entry)
     return entry
+
+
+AUDIT_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Filters of the audit log; None filters nothing. `since` is inclusive, `until` exclusive."""
+
+    action: str | None = None
+    user_id: int | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: list[AuditEntry]
+    total: int
+    page: int
+    page_size: int = AUDIT_PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def audit_page(session: Session, query: AuditQuery) -> AuditPage:
+    """Return one page of audit entries matching `query`, newest first, and the number of matches."""
+    conditions = []
+    if query.action:
+        conditions.append(AuditEntry.action == query.action)
+    if query.user_id is not None:
+        conditions.append(AuditEntry.user_id == query.user_id)
+    if query.object_type:
+        conditions.append(AuditEntry.object_type == query.object_type)
+    if query.object_id:
+        conditions.append(AuditEntry.object_id == query.object_id)
+    if query.since is not None:
+        conditions.append(AuditEntry.created_at >= query.since)
+    if query.until is not None:
+        conditions.append(AuditEntry.created_at < query.until)
+
+    total = session.scalar(select(func.count()).select_from(AuditEntry).where(*conditions)) or 0
+    last_page = max(1, -(-total // AUDIT_PAGE_SIZE))
+    page = min(max(query.page, 1), last_page)
+    entries = session.scalars(
+        select(AuditEntry)
+        .where(*conditions)
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        .limit(AUDIT_PAGE_SIZE)
+        .offset((page - 1) * AUDIT_PAGE_SIZE)
+    ).all()
+    return AuditPage(entries=list(entries), total=total, page=page)
+
+
+def audit_choices(session: Session) -> tuple[list[str], list[str]]:
+    """Return the distinct actions and object types in the audit log, for the filter lists."""
+    actions = session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
+    types = session.scalars(select(AuditEntry.object_type).where(AuditEntry.object_type.is_not(None)).distinct().order_by(AuditEntry.object_type)).all()
+    return list(actions), list(types)

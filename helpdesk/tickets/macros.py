@@ -68,23 +68,21 @@ def can_manage_macros(user: User) -> bool:
     return user.role in MANAGER_ROLES
 
 
-def save_macro(
-    session: Session, user: User, *, title: str, language: str, body: str, active: bool = True, macro: Macro | None = None
-) -> Macro:
-    """Create a macro, or update `macro`, after checking the user's role and the values."""
+def prepare_macro(session: Session, user: User, macro: Macro, *, is_new: bool) -> None:
+    """Check the user's role and the macro's values before it is stored, and audit-log the change.
+
+    Raises MacroError (in Dutch) for a role that may not manage macros or for
+    an invalid value; the caller then rolls back.
+    """
     if not can_manage_macros(user):
         raise MacroError("Alleen redacteurs en beheerders mogen standaardantwoorden beheren.")
-    title, language, body = validate_macro(title, language, body)
-    is_new = macro is None
-    if macro is None:
-        macro = Macro()
-        session.add(macro)
-    macro.title, macro.language, macro.body, macro.active = title, language, body, active
+    macro.title, macro.language, macro.body = validate_macro(macro.title, macro.language, macro.body)
     macro.updated_by_id = user.id
+    if macro.active is None:
+        macro.active = True
     session.flush()
     audit(session, user, "settings", "macro", macro.id, detail={"change": "macro_created" if is_new else "macro_changed"})
     logger.info("macro saved", extra={"macro_id": macro.id, "user_id": user.id})
-    return macro
 
 
 def active_macros(session: Session, language: str | None = None) -> list[Macro]:
