@@ -18,8 +18,10 @@ from admin.security import PUBLIC_BLUEPRINT, add_security_headers, configure_ses
 from admin.views.account import AccountView, HomeView
 from admin.views.editor import ArticleEditorView
 from admin.views.editor_questions import QuestionGroupsView
+from admin.views.macros import MacroAdminView
 from admin.views.queue import TicketQueueView
 from admin.views.staff import AuditLogView, UserAdminView
+from admin.views.stats import StatisticsView
 from admin.views.ticket import TicketView
 from helpdesk.config import TEMPLATES_DIR, Settings, load_settings
 
@@ -55,8 +57,10 @@ def _init_admin(app: Flask, sessions) -> Admin:
     admin.add_view(TicketView())
     admin.add_view(ArticleEditorView())
     admin.add_view(QuestionGroupsView())
+    admin.add_view(MacroAdminView(sessions, category=_l("Beheer")))
+    admin.add_view(StatisticsView())
     admin.add_view(UserAdminView(sessions, category=_l("Beheer")))
-    admin.add_view(AuditLogView(sessions, category=_l("Beheer")))
+    admin.add_view(AuditLogView(category=_l("Beheer")))
     admin.add_view(AccountView())
     return admin
 
