@@ -51,6 +51,7 @@ def assert_found(text: str, entity_type: str, value: str) -> None:
         ("Un client, qui se fait appeler Max, me harcèle.", "Max"),
         ("Ik sprak met Sean O'Neill in Dublin.", "Sean O'Neill"),
         ("Ik heb Tatjana's nummer nog.", "Tatjana"),
+        ("Ik sprak met zijn advocaat. Vermeersch zei dat het goed komt.", "Vermeersch"),
         ("Met vriendelijke groet,\n\nDrs. M.A. (Marloes) de Jong-Bakker\nPraktijk", "de Jong-Bakker"),
         ("Ik sprak met Kyle McDonald in Dublin.", "Kyle McDonald"),
         ("Mevr. Van den Bossche-De Smet belde terug.", "Van den Bossche-De Smet"),

@@ -2,7 +2,7 @@
 
 Given names and surnames come from the `data/*.txt` files kept with the code.
 Common Dutch, French and English words come from the frequency lists of the
-wordfreq package, minus every listed name, plus `data/not_names.txt`.
+wordfreq package, minus every listed given name, plus `data/not_names.txt`.
 """
 
 from __future__ import annotations
@@ -76,10 +76,11 @@ def lexicon() -> Lexicon:
     # Multi-word places ("Bergen op Zoom") are looked up word by word.
     places |= {part for place in places for part in place.split() if len(part) > 2}
 
-    names = given_names | surnames
+    # Listed surnames stay common words when they are frequent ("lange", "bakker"): the rules
+    # accept them where a surname is expected, but not as a name on their own.
     not_names = ordinary_word_names | context_only_names | read_word_list("not_names.txt")
-    common_words = (_frequent_words(COMMON_WORD_COUNTS) - names) | not_names
-    stop_words = (_frequent_words(STOP_WORD_COUNTS) - names) | not_names
+    common_words = (_frequent_words(COMMON_WORD_COUNTS) - given_names) | not_names
+    stop_words = (_frequent_words(STOP_WORD_COUNTS) - given_names) | not_names
 
     return Lexicon(
         given_names=frozenset(given_names),

@@ -216,7 +216,7 @@ class NameParser:
                 or (self.tokens[following].fold in PARTICLES and following + 1 < len(self.tokens))
             )
         if self.is_capitalised(token):
-            return self.is_given(token) or not self.is_common(token, strong)
+            return self.is_given(token) or self.is_surname(token) or not self.is_common(token, strong)
         if allow_lower and token.text.islower():
             # Lower-case names that are also words ("an", "roos") need a capital to count.
             return token.fold not in self.words.common_words and (self.is_given(token) or self.is_surname(token))

@@ -145,6 +145,16 @@ class NameFinder(NameParser):
                 continue
             self.add_parsed(index, allow_lower=True)
 
+    def from_listed_surnames(self) -> None:
+        """Find listed surnames that start a sentence ("Peeters zei …"), where no other rule looks."""
+        words = self.words
+        for index, token in enumerate(self.tokens):
+            if not self.is_sentence_start(index) or not self.is_capitalised(token) or not self.is_surname(token):
+                continue
+            if self.is_given(token) or self.is_common(token) or token.fold in words.places:
+                continue
+            self.add_parsed(index, allow_lower=False)
+
     def from_unknown_capitalised_words(self) -> None:
         """Find capitalised words inside a sentence that are no known word, place or organisation.
 
@@ -413,6 +423,7 @@ class NameFinder(NameParser):
         """Apply every rule; the spans may overlap."""
         self.from_listed_given_names()
         self.from_unknown_capitalised_words()
+        self.from_listed_surnames()
         self.from_lower_case_given_names()
         self.from_initials()
         self.after_pattern(GREETING, allow_lower=True)
