@@ -48,7 +48,13 @@ DEDUCE_TYPES = {
 
 
 def deduce_detector() -> Detector:
-    from deduce import Deduce
+    try:
+        from deduce import Deduce
+    except ImportError:
+        raise SystemExit(
+            "the baseline library deduce is not installed: run .venv/bin/pip install -e '.[bench]' "
+            "or pass --baseline none"
+        ) from None
 
     deducer = Deduce()
 
