@@ -5,7 +5,7 @@ Usage:
 
 PATH defaults to eval/pii-dev.jsonl under HELPDESK_SHARED_DIR (default: the
 `shared` folder next to the repository). Both detectors run on the same texts
-in the same process, pinned to one CPU core; start-up (loading word lists and
+in the same process, pinned to one CPU core. Start-up (loading word lists and
 models) is excluded from the texts-per-second figure.
 """
 

@@ -1,6 +1,6 @@
 """Run every finder over a text and keep one entity per stretch of text.
 
-When spans overlap, the longer span wins, so the outer identifier wins over
+When spans overlap, the longer span wins. So the outer identifier wins over
 the one inside it: an e-mail address over the name in it, a URL over a phone
 number in it, an address over a street named after a person. Spans of equal
 length go to the type ranked first in TYPE_RANK.

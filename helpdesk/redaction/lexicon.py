@@ -18,7 +18,7 @@ DATA_DIR = Path(__file__).with_name("data")
 # How many of the most frequent words of each language count as common words.
 # Larger lists stop more false names but also swallow more rare names: the
 # long tail of these lists contains many given names (rank 19760 in Dutch is
-# "lindsey"). Where a context already says that a name follows, only the
+# "lindsey"). Where a context already announces a name, only the
 # shorter STOP_WORD_COUNTS lists stop it.
 COMMON_WORD_COUNTS = {"nl": 25000, "fr": 12000, "en": 12000}
 STOP_WORD_COUNTS = {"nl": 5000, "fr": 4000, "en": 4000}

@@ -97,7 +97,7 @@ def find_phones(text: str) -> list[Entity]:
         offset = len(raw_digits) - len(digits)
 
         # Try the whole run first, then shorter numbers that end before a separator:
-        # "bel 0478 12 34 56 2 keer" holds a number followed by a count.
+        # "bel 0478 12 34 56 2 keer" has a count after the number.
         for count in range(len(digits), 6, -1):
             last = positions[count + offset - 1]
             next_is_digit = last + 1 < len(candidate) and candidate[last + 1] in "0123456789O"
