@@ -160,6 +160,8 @@ class NameFinder(NameParser):
 
         Dutch, French and English capitalise little else than names inside a
         sentence, so such a word is taken for a name that the lists miss.
+        NOTE: an unlisted name that starts a sentence ("Xenia belde") is found
+        only when it also occurs elsewhere as a name.
         """
         words = self.words
         for index, token in enumerate(self.tokens):

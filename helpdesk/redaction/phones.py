@@ -83,7 +83,11 @@ def _is_phone(digits: str, international: bool) -> bool:
 
 
 def find_phones(text: str) -> list[Entity]:
-    """Find telephone numbers; a run of digits is cut back to the longest valid number."""
+    """Find telephone numbers; a run of digits is cut back to the longest valid number.
+
+    NOTE: numbers written as words ("nul vier zeven acht …") or without + or a
+    leading 0 ("32 478 12 34 56") are not found.
+    """
     found = []
     for match in CANDIDATE.finditer(text):
         candidate = match.group()
