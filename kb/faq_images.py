@@ -20,7 +20,9 @@ from kb.articles import ArticleError
 from kb.faq_models import ArticleImage
 from kb.models import Article
 
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+# Below the 2 MB request limit (MAX_CONTENT_LENGTH in admin.security), so that this
+# check, and not a bare 413 error, tells the editor that the file is too large.
+MAX_UPLOAD_BYTES = 1_500_000
 MAX_PIXELS = 25_000_000  # refuse decompression bombs before decoding
 MAX_SIDE = 1600
 MAX_ALT_LENGTH = 300
@@ -36,7 +38,7 @@ def reencode(data: bytes) -> tuple[bytes, str, int, int]:
     if not data:
         raise ImageError("the file is empty: choose a PNG, JPEG or WebP image.")
     if len(data) > MAX_UPLOAD_BYTES:
-        raise ImageError(f"the file has {len(data)} bytes: upload at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
+        raise ImageError(f"the file has {len(data)} bytes: upload at most {MAX_UPLOAD_BYTES} bytes (1.5 MB).")
     try:
         with Image.open(io.BytesIO(data)) as probe:
             image_format = probe.format

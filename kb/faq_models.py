@@ -39,7 +39,7 @@ class ArticleImage(Base):
 
 
 class ArticleVote(Base):
-    """'Was this helpful?' answers for one article version in one language, counted per day.
+    """'Was this helpful?' votes on one article (slug and language), counted per day.
 
     Stores counts only: no address, cookie or time of day.
     """

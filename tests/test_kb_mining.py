@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from helpdesk.crypto import address_hash, encrypt
 from helpdesk.db import session_scope, utcnow
 from helpdesk.tickets.models import Direction, Message, Ticket, TicketStatus
+from kb.articles import create_draft
 from kb.transfer import CONTENT_DIR, import_directory
 from kb.faq_feedback import normalise_query, record_search_miss
 from kb.mining import latest_run, run_mining
@@ -212,6 +213,21 @@ def test_mining_keeps_recent_runs_only(settings, questions):
         assert len(session.scalars(select(MiningRun)).all()) == 5
         run_ids = {group.run_id for group in session.scalars(select(QuestionGroup))}
         assert len(run_ids) == 5
+
+
+def test_drafted_group_stays_linked(settings, questions):
+    with session_scope(settings) as session:
+        run_mining(session, settings, now=NOW)
+    with session_scope(settings) as session:
+        group = next(group for group in latest_run(session).groups if questions["parking"][0] in group.ticket_ids)
+        article = create_draft(session, "parkeerboete", "nl", "Moet ik een parkeerboete aan de club betalen?")
+        group.article_id = article.id
+        article_id = article.id
+
+    with session_scope(settings) as session:
+        run_mining(session, settings, now=NOW)
+    parking = group_with(groups_of(settings), questions["parking"][0])
+    assert parking.article_id == article_id
 
 
 def test_faq_mine_command(settings, questions, monkeypatch):
