@@ -6,6 +6,8 @@ its CSRF token), calls one service, commits and redirects back.
 
 from __future__ import annotations
 
+import logging
+
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext as _
@@ -36,6 +38,8 @@ from kb.faq_models import ArticleImage
 from kb.markup import article_html
 from kb.mining_models import QuestionGroup
 from kb.models import DEFAULT_LANGUAGE, Article, ArticleStatus, ArticleVersion
+
+logger = logging.getLogger(__name__)
 
 EDITOR_ROLES = frozenset({Role.EDITOR, Role.ADMIN})
 
@@ -101,6 +105,14 @@ class ArticleEditorView(RoleRequiredMixin, BaseView):
 
     def _back(self, article_id: int, anchor: str = "") -> Response:
         return redirect(url_for(".article", article_id=article_id) + (f"#{anchor}" if anchor else ""))
+
+    def _reject(self, message: str, article_id: int, anchor: str = "") -> Response:
+        """Undo the request's changes, show `message` and go back to the article."""
+        db().rollback()
+        # The message may quote what the redaction check found, so only ids are logged.
+        logger.info("article change rejected", extra={"article_id": article_id, "user_id": staff().id, "endpoint": request.endpoint})
+        flash(message, "error")
+        return self._back(article_id, anchor)
 
     @expose("/")
     def index(self):
@@ -248,13 +260,9 @@ class ArticleEditorView(RoleRequiredMixin, BaseView):
         try:
             publishing.change_status(session, article, form.action.data, staff())
         except publishing.PublicationRefused:
-            session.rollback()
-            flash(_("Publiceren geweigerd: de controle vond identificerende gegevens of plaatshouders. Pas de tekst aan en bewaar opnieuw."), "error")
-            return self._back(article_id, "problems")
+            return self._reject(_("Publiceren geweigerd: de controle vond identificerende gegevens of plaatshouders. Pas de tekst aan en bewaar opnieuw."), article_id, "problems")
         except ArticleError as error:
-            session.rollback()
-            flash(str(error), "error")
-            return self._back(article_id)
+            return self._reject(str(error), article_id)
         session.commit()
         public.invalidate_page_cache()
         flash(str(ACTION_DONE[form.action.data]), "success")
@@ -270,13 +278,9 @@ class ArticleEditorView(RoleRequiredMixin, BaseView):
         try:
             changed = publishing.restore(session, article, form.version.data, staff())
         except publishing.PublicationRefused:
-            session.rollback()
-            flash(_("Niet teruggezet: die versie bevat identificerende gegevens en het artikel is gepubliceerd."), "error")
-            return self._back(article_id)
+            return self._reject(_("Niet teruggezet: die versie bevat identificerende gegevens en het artikel is gepubliceerd."), article_id)
         except ArticleError as error:
-            session.rollback()
-            flash(str(error), "error")
-            return self._back(article_id)
+            return self._reject(str(error), article_id)
         session.commit()
         public.invalidate_page_cache()
         if changed:
@@ -332,13 +336,9 @@ class ArticleEditorView(RoleRequiredMixin, BaseView):
         try:
             publishing.add_illustration(session, article, form.image.data.read(), form.alt.data, staff())
         except publishing.PublicationRefused as error:
-            session.rollback()
-            flash(_("Niet toegevoegd: de alt-tekst bevat identificerende gegevens (%(found)s).", found=", ".join(p.excerpt for p in error.problems)), "error")
-            return self._back(article_id, "images")
+            return self._reject(_("Niet toegevoegd: de alt-tekst bevat identificerende gegevens (%(found)s).", found=", ".join(p.excerpt for p in error.problems)), article_id, "images")
         except ArticleError as error:
-            session.rollback()
-            flash(str(error), "error")
-            return self._back(article_id, "images")
+            return self._reject(str(error), article_id, "images")
         session.commit()
         public.invalidate_page_cache()
         flash(_("Afbeelding toegevoegd."), "success")
