@@ -387,3 +387,15 @@ def test_ticket_page_query_count_does_not_grow(agent_client, settings, agent):
             session.add(TicketEvent(ticket_id=ticket_id, user_id=agent, kind="note_added"))
     many = count_queries(settings, agent_client, f"/admin/ticket/{ticket_id}")
     assert many == few
+
+
+def test_every_label_points_to_one_field(settings, tmp_path):
+    ticket_id = make_ticket(settings)
+    make_ticket(settings, "Tweede vraag")  # so the merge form is shown
+    app = create_app(settings)
+    client = signed_in(app, settings, "boss@helpdesk.test", Role.ADMIN)  # admins see every form
+    page = page_of(client, ticket_id)
+    targets = re.findall(r'<label[^>]* for="([^"]+)"', page)
+    assert len(targets) >= 8
+    for target in targets:
+        assert len(re.findall(rf'\bid="{re.escape(target)}"', page)) == 1, target

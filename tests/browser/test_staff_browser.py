@@ -1,11 +1,14 @@
 import re
 
+import pyotp
 import pytest
 from sqlalchemy import select
 
+from helpdesk.accounts.models import Role
 from helpdesk.db import session_scope
-from helpdesk.tickets.models import Attachment, Message
-from tests.admin_fixtures import CLIENT_ADDRESS, make_ticket
+from helpdesk.tickets.macros import Macro
+from helpdesk.tickets.models import Attachment, Message, Note, TicketStatus
+from tests.admin_fixtures import CLIENT_ADDRESS, PASSWORD, make_ticket, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -88,3 +91,81 @@ def test_public_pages_work_without_cookies(live_server, page, browser_context):
     page.get_by_role("link", name="Français").click()
     assert "/faq/fr/" in page.url
     assert browser_context.cookies() == []
+
+
+def sign_in(page, live_server, email: str, code: str | None = None) -> None:
+    page.goto(f"{live_server.url}/admin/login")
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    if code is not None:
+        page.get_by_label("Verificatiecode (alleen als je tweestapsverificatie gebruikt)").fill(code)
+    page.get_by_role("button", name="Aanmelden").click()
+    page.wait_for_load_state()
+
+
+def test_login_with_totp_code(live_server, page):
+    secret = pyotp.random_base32()
+    make_user(live_server.settings, "totp@helpdesk.test", Role.ADMIN, totp_secret=secret)
+
+    sign_in(page, live_server, "totp@helpdesk.test")
+    assert page.get_by_text("Vul ook de verificatiecode uit je app in.").is_visible()
+    assert page.url.startswith(f"{live_server.url}/admin/login")
+
+    sign_in(page, live_server, "totp@helpdesk.test", code=pyotp.TOTP(secret).now())
+    assert page.url == f"{live_server.url}/admin/queue/"
+    assert page.get_by_role("heading", name="Wachtrij").is_visible()
+
+
+def test_agent_sees_no_admin_pages(live_server, staff_login):
+    page = staff_login
+    menu = page.get_by_role("navigation", name="Hoofdmenu")
+    assert menu.get_by_role("link", name="Wachtrij").is_visible()
+    assert menu.get_by_role("link", name="Gebruikers").count() == 0
+    assert menu.get_by_role("link", name="Auditlogboek").count() == 0
+
+    response = page.goto(f"{live_server.url}/admin/users/")
+    assert response.status == 403
+    assert page.get_by_role("heading", name="Geen toegang").is_visible()
+
+
+def test_form_without_csrf_token_is_rejected(live_server, staff_login):
+    page = staff_login
+    ticket_id = make_ticket(live_server.settings, "Vraag zonder token")
+    page.goto(f"{live_server.url}/admin/ticket/{ticket_id}")
+    page.get_by_label("Interne notitie", exact=True).fill("Deze notitie mag niet bewaard worden")
+    page.evaluate("() => document.querySelectorAll('#notes input[name=csrf_token]').forEach((input) => input.remove())")
+
+    with page.expect_response(f"{live_server.url}/admin/ticket/{ticket_id}/note") as posted:
+        page.get_by_role("button", name="Notitie toevoegen").click()
+    assert posted.value.status == 400
+    assert page.get_by_role("heading", name="Het formulier kon niet verwerkt worden").is_visible()
+    with session_scope(live_server.settings) as session:
+        assert session.scalars(select(Note)).all() == []
+
+
+def test_queue_filters_with_keyboard(live_server, staff_login):
+    page = staff_login
+    make_ticket(live_server.settings, "Open vraag over testen")
+    make_ticket(live_server.settings, "Gesloten vraag over PrEP", status=TicketStatus.CLOSED)
+    page.goto(f"{live_server.url}/admin/queue/")
+
+    page.get_by_label("Status", exact=True).select_option("closed")
+    page.get_by_label("Zoek in onderwerpen en berichten").fill("prep")
+    page.get_by_label("Zoek in onderwerpen en berichten").press("Enter")
+    page.wait_for_url(re.compile(r"/admin/queue/\?.*status=closed"))
+    assert page.get_by_role("link", name="Gesloten vraag over PrEP").is_visible()
+    assert page.get_by_role("link", name="Open vraag over testen").count() == 0
+
+
+def test_insert_canned_reply_keeps_typed_text(live_server, staff_login):
+    page = staff_login
+    with session_scope(live_server.settings) as session:
+        session.add(Macro(title="Testcentra", language="nl", body="Je kunt je anoniem laten testen."))
+    ticket_id = make_ticket(live_server.settings, "Vraag over testen", language="nl")
+    page.goto(f"{live_server.url}/admin/ticket/{ticket_id}")
+
+    page.get_by_label("Antwoord aan de cliënt").fill("Beste,")
+    page.get_by_label("Standaardantwoord", exact=True).select_option(label="Testcentra (nl)")
+    page.get_by_role("button", name="Standaardantwoord invoegen").click()
+    page.wait_for_load_state()
+    assert page.get_by_label("Antwoord aan de cliënt").input_value() == "Beste,\n\nJe kunt je anoniem laten testen."
