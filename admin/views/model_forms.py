@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 class ModelForm(FlaskForm):
     """A FlaskForm that keeps the edited object in `_obj`, as flask-admin's own BaseForm does.
 
-    flask-admin's Unique validator compares against `_obj`; without it every
+    flask-admin's Unique validator compares against `_obj`. Without it, every
     save of an existing row fails with "already exists".
     """
 

@@ -1,4 +1,4 @@
-"""Geometry of the statistics charts; templates/admin/charts/*.svg draw it as plain SVG.
+"""Geometry of the statistics charts, which templates/admin/charts/bars.svg draws as plain SVG.
 
 The charts are served as image/svg+xml by the app itself, so the page needs
 no script and no chart library. Each chart has a data table on the page for
@@ -70,7 +70,7 @@ def nice_maximum(value: int) -> int:
 
 
 def limit_series(series: list[tuple[str, list[int]]], other_label: str) -> list[tuple[str, list[int], str]]:
-    """Keep the largest MAX_SERIES - 1 series and sum the rest into "other"; attach a colour to each."""
+    """Keep the largest MAX_SERIES - 1 series, sum the rest into "other" and attach a colour to each."""
     ranked = sorted(series, key=lambda item: -sum(item[1]))
     if len(ranked) <= MAX_SERIES:
         return [(label, counts, PALETTE[index]) for index, (label, counts) in enumerate(ranked)]

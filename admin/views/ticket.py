@@ -80,7 +80,7 @@ class TicketView(TicketPrivacyRoutes, RoleRequiredMixin, BaseView):
         return self.render_ticket(ticket)
 
     def render_ticket(self, ticket: Ticket, *, reply_form: ReplyForm | None = None, collision: list[str] | None = None, revealed: dict[int, str] | None = None):
-        """Render the page; the POST handlers that must not redirect pass their form or result."""
+        """Render the page. POST handlers that must not redirect pass their form or result."""
         session = db()
         user = staff()
         language = ticket.language or current_settings().default_language
@@ -161,6 +161,7 @@ class TicketView(TicketPrivacyRoutes, RoleRequiredMixin, BaseView):
             )
         except ReplyCollision as error:
             session.rollback()
+            logger.info("reply rejected: ticket answered since page load", extra={"ticket_id": ticket.id, "user_id": staff().id})
             # Keep the text, and show the page at once with the other answer and a confirm box.
             services.save_draft(session, ticket, form.body.data, staff())
             session.commit()

@@ -12,7 +12,7 @@ from helpdesk.privacy.reveal import MIN_REASON_LENGTH
 
 
 class ReplyForm(DraftForm):
-    """The draft with send, save and insert buttons; `seen_reply` guards against two answers."""
+    """The draft with send, save and insert buttons. `seen_reply` protects the client from two replies."""
 
     seen_reply = HiddenField(validators=[Optional()])
     confirm_send = BooleanField(_l("Toch verzenden: ik heb het andere antwoord gelezen"))
@@ -22,7 +22,7 @@ class ReplyForm(DraftForm):
     insert_article = SubmitField(_l("Artikel invoegen"))
 
     def seen_reply_id(self) -> int:
-        """Return the reply id the page was loaded with; 0 when missing, so that any reply counts as newer."""
+        """Return the reply id the page was loaded with, or 0 when it is missing so that any reply counts as newer."""
         raw = (self.seen_reply.data or "").strip()
         return int(raw) if raw.isdigit() else 0
 

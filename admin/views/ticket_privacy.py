@@ -7,6 +7,8 @@ message, and staff pages are sent with Cache-Control: no-store.
 
 from __future__ import annotations
 
+import logging
+
 from flask import Response, abort, flash, redirect, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
@@ -21,6 +23,8 @@ from helpdesk.tickets import services
 from helpdesk.tickets.models import Message
 from helpdesk.tickets.services import TicketActionError
 
+logger = logging.getLogger(__name__)
+
 
 def _message_of(ticket_id: int, raw_id: str) -> Message:
     message = db().get(Message, int(raw_id)) if (raw_id or "").isdigit() else None
@@ -30,7 +34,7 @@ def _message_of(ticket_id: int, raw_id: str) -> Message:
 
 
 class TicketPrivacyRoutes:
-    """Routes mixed into TicketView; they use its load_ticket, render_ticket and _back."""
+    """Routes mixed into TicketView, which provides render_ticket and _back."""
 
     @expose("/<int:ticket_id>/reveal", methods=["POST"])
     def reveal(self, ticket_id: int):
@@ -44,6 +48,7 @@ class TicketPrivacyRoutes:
             original = services.reveal_message_original(session, current_settings(), message, staff(), form.reason.data)
         except RevealRefused as error:
             session.rollback()
+            logger.warning("reveal rejected", extra={"ticket_id": ticket_id, "message_row_id": message.id, "user_id": staff().id})
             flash(str(error), "error")
             return self._back(ticket_id, f"message-{message.id}")
         session.commit()
@@ -62,6 +67,7 @@ class TicketPrivacyRoutes:
             raw = services.raw_message_for_download(session, current_settings(), message, staff(), form.reason.data)
         except RevealRefused as error:
             session.rollback()
+            logger.warning("raw download rejected", extra={"ticket_id": ticket_id, "message_row_id": message.id, "user_id": staff().id})
             flash(str(error), "error")
             return self._back(ticket_id, "quarantine")
         session.commit()
@@ -73,7 +79,7 @@ class TicketPrivacyRoutes:
 
     @expose("/<int:ticket_id>/erase", methods=["POST"])
     def erase(self, ticket_id: int):
-        """Erase the ticket and its mail on the server; administrators only."""
+        """Erase the ticket and its mail on the server (administrators only)."""
         ticket = load_ticket(ticket_id)
         form = EraseForm()
         if not form.validate_on_submit():
@@ -86,6 +92,7 @@ class TicketPrivacyRoutes:
             summary = services.erase_ticket_everywhere(db(), current_settings(), ticket, staff(), form.reason.data)
         except TicketActionError as error:
             db().rollback()
+            logger.warning("erase rejected", extra={"ticket_id": ticket_id, "user_id": staff().id})
             flash(str(error), "error")
             return self._back(ticket_id, "erase")
 

@@ -47,7 +47,7 @@ class QueueQueryError(ValueError):
 
 @dataclass(frozen=True)
 class QueueQuery:
-    """What staff asked the queue for. Empty fields filter nothing."""
+    """The filters, search, sort order and page that staff requested. Empty fields filter nothing."""
 
     status: Optional[TicketStatus] = None
     theme: Optional[str] = None

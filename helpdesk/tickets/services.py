@@ -146,7 +146,7 @@ def tickets_of_same_client(session: Session, ticket: Ticket, limit: int = 20) ->
 
 
 class ReplyCollision(TicketActionError):
-    """Someone answered the ticket after the sender loaded the page; `authors` are their user ids."""
+    """A reply was stored on the ticket after the sender loaded the page. `authors` are the user ids of those replies."""
 
     def __init__(self, message: str, authors: list[int | None]) -> None:
         super().__init__(message)
@@ -295,8 +295,9 @@ def erase_ticket_everywhere(session: Session, settings: Settings, ticket: Ticket
 
     Only administrators may erase, and only with a reason of MIN_REASON_LENGTH
     characters. The server copies are deleted after the commit, so a failed
-    transaction never leaves the database pointing at mail that is gone, and
-    whatever HELPDESK_RETENTION_DELETE_FROM_MAILBOX says. The returned summary counts copies deleted, not found and failed; failed ones
+    transaction never leaves the database pointing at mail that is gone. They
+    are deleted even when HELPDESK_RETENTION_DELETE_FROM_MAILBOX is false,
+    because that setting governs retention only. The returned summary counts copies deleted, not found and failed; failed ones
     are logged by the removal code.
     """
     if user.role not in ERASE_ROLES:
@@ -308,8 +309,8 @@ def erase_ticket_everywhere(session: Session, settings: Settings, ticket: Ticket
     ticket_id = ticket.id
     copies = erase_ticket(session, settings, ticket_id, user, reason)
     session.commit()
-    # NOTE: this talks to the mail server inside the web request; an IMAP
-    # server that does not answer delays the page by the IMAP timeout.
+    # NOTE: this talks to the mail server inside the web request, so an IMAP
+    # server that does not respond delays the page by up to the IMAP timeout.
     summary = delete_mailbox_copies(settings, copies)
     logger.info(
         "ticket erased on request",
