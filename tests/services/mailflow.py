@@ -6,12 +6,12 @@ that every mail must become exactly one ticket.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import Counter
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-import datetime as dt
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
@@ -68,11 +68,11 @@ def duplicated_message_ids(settings: Settings) -> list[str]:
     return sorted(message_id for message_id, count in Counter(ids).items() if count > 1)
 
 
-def tickets_with_replies(settings: Settings, count: int) -> list[int]:
-    """Ingest `count` questions and queue one staff reply on each; return the outbound message row ids."""
+def tickets_with_replies(settings: Settings, count: int, first: int = 0) -> list[int]:
+    """Ingest `count` questions from index `first` on and queue one staff reply on each; return the outbound message row ids."""
     message_ids = []
     with session_scope(settings) as session:
-        for index in range(count):
+        for index in range(first, first + count):
             outcome = ingest_raw(session, settings, question(index))
             ticket = session.get(Ticket, outcome.ticket_id)
             message_ids.append(queue_reply(session, settings, ticket, f"Antwoord op vraag {index}.", None).id)
