@@ -243,6 +243,13 @@ def test_dates_of_birth(text, value):
         "Op fora heet dat \"BBFS\" of bareback.",
         "Meer info op stopmensenhandel.be en zelfmoord1813.be.",
         "Het kost 150 eur per uur, op 1 mei 123 mensen, art 380 swb.",
+        "Les IST et le VIH: faites un dépistage. Les MST aussi.",
+        "Mpox komt terug. Soa's geven vaak geen klachten.",
+        "Lees meer over Zelfdiagnosetests en Hepatitisvaccinaties.",
+        "Infos sur www.service-public.gouv.fr et https://www.cdc.gov/sti.",
+        "Zie www.werk.belgium.be/nl/sekswerk en https://ec.europa.eu/health.",
+        "Bronnen: www.rodekruis.be, www.vad.be en https://www.sensoa.be/soas.",
+        "Bel gratis 1813, 1712, 116 000 of 0800 20 222.",
     ],
 )
 def test_text_that_stays_untouched(text):
@@ -284,3 +291,17 @@ def test_publication_problems_lists_each_detail():
     assert len(problems) == 2
     assert all(problem.startswith("Tekst bevat nog een identificerend gegeven") for problem in problems)
     assert publication_problems("Hoe lang duurt een hiv-test?") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Mijn site is lola.brussels", "lola.brussels"),
+        ("Groeten,\nPiet Claes\nwww.dakwerken-kempenland.be", "www.dakwerken-kempenland.be"),
+        ("Haar profiel: https://www.redlights.be/lola-gent-22", "https://www.redlights.be/lola-gent-22"),
+        ("Kijk op onlyfans.com/lola_vip", "onlyfans.com/lola_vip"),
+        ("Zie https://www.sensoa.be.lola-gent.com", "https://www.sensoa.be.lola-gent.com"),
+    ],
+)
+def test_personal_links_stay_urls(text, value):
+    assert_found(text, "URL", value)

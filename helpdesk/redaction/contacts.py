@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 
 from helpdesk.redaction.context import keyword_pattern, lowercase
 from helpdesk.redaction.entities import Entity
-from helpdesk.redaction.lexicon import lexicon
+from helpdesk.redaction.lexicon import lexicon, read_word_list
 
 # Obfuscated forms: "naam [at] domein [dot] be", "naam(at)domein.be", "naam @ domein . be".
 _AT = r"(?:\s?@\s?|\s?[\[({]\s?(?:at|@|apenstaart)\s?[\])}]\s?)"
@@ -33,20 +34,6 @@ URL = re.compile(
 )
 _URL_TRAILING = ".,;:!?'\"»”’*"
 
-# Public services and organisations cited as information: no person behind them.
-# A link deeper into a social or advertising site stays a URL: it points to a profile.
-PUBLIC_DOMAINS = {
-    "sensoa.be", "itg.be", "itm.be", "helpcenter.itg.be", "swab2know.be", "ghapro.be", "pasop.be",
-    "espacep.be", "boysproject.be", "utsopi.be", "payoke.be", "pag-asa.be", "surya-vzw.be",
-    "childfocus.be", "caw.be", "aditi.be", "ggd.nl", "soaaids.nl", "sense.info", "violett.be",
-    "belgium.be", "fgov.be", "vlaanderen.be", "mijngezondheid.be", "riziv.be", "inami.be",
-    "politie.be", "police.be", "politie.nl", "rijksoverheid.nl", "overheid.nl", "wikipedia.org",
-    "gezondheid.be", "zorg-en-gezondheid.be", "who.int", "cdc.gov", "nhs.uk", "ecdc.europa.eu",
-    "1712.be", "stopitnow.be", "hivplan.be", "prepinfo.be", "safesexshop.be", "stopmensenhandel.be",
-    "stoptraite.be", "zelfmoord1813.be", "preventiesuicide.be", "tele-onthaal.be", "awel.be", "zanzu.be",
-    "allesoverseks.be", "druglijn.be", "infordrogues.be", "myria.be", "unia.be", "ecpat.be", "elfjuli.be",
-    "mensenhandel.be", "meldpunt.be", "sidasol.be", "preventionsida.org", "planningfamilial.net",
-}
 # Bare platform domains name a platform, not a person ("op onlyfans.com"); with a path they are profiles.
 PLATFORM_DOMAINS = {
     "onlyfans.com", "instagram.com", "facebook.com", "fb.com", "tiktok.com", "twitter.com", "x.com",
@@ -109,9 +96,28 @@ def _domain_of(url: str) -> tuple[str, str]:
     return domain, path.strip("/")
 
 
+@functools.cache
+def public_domains() -> tuple[frozenset[str], tuple[str, ...]]:
+    """Load the public-service domains and the public suffixes (".fgov.be") from the data folder."""
+    entries = read_word_list("public_domains.txt")
+    suffixes = tuple(sorted(entry for entry in entries if entry.startswith(".")))
+    return frozenset(entry for entry in entries if not entry.startswith(".")), suffixes
+
+
+def is_public_domain(domain: str) -> bool:
+    """Tell whether `domain` is a listed public service, one of its subdomains or under a public suffix."""
+    domains, suffixes = public_domains()
+    labels = domain.split(".")
+    if any(".".join(labels[position:]) in domains for position in range(len(labels) - 1)):
+        return True
+    return domain.endswith(suffixes)
+
+
 def _is_public_link(url: str) -> bool:
+    # A public service has no personal pages, so any path on it is information.
+    # A platform's bare domain names the platform; with a path it points to a profile.
     domain, path = _domain_of(url)
-    if any(domain == public or domain.endswith("." + public) for public in PUBLIC_DOMAINS):
+    if is_public_domain(domain):
         return True
     return not path and domain in PLATFORM_DOMAINS
 

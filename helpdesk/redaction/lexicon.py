@@ -2,7 +2,8 @@
 
 Given names and surnames come from the `data/*.txt` files kept with the code.
 Common Dutch, French and English words come from the frequency lists of the
-wordfreq package, minus every listed given name, plus `data/not_names.txt`.
+wordfreq package, minus every listed given name, plus `data/not_names.txt` and
+the sexual-health vocabulary of `data/medical_terms.txt`.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ def lexicon() -> Lexicon:
     # Listed surnames stay common words when they are frequent ("lange", "bakker"): the rules
     # accept them where a surname is expected, but not as a name on their own.
     not_names = ordinary_word_names | context_only_names | read_word_list("not_names.txt")
+    not_names |= read_word_list("medical_terms.txt")
     common_words = (_frequent_words(COMMON_WORD_COUNTS) - given_names) | not_names
     stop_words = (_frequent_words(STOP_WORD_COUNTS) - given_names) | not_names
 

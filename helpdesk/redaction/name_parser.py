@@ -22,6 +22,10 @@ PARTICLES = {
 # Particles that may start a surname written alone: "meneer Van der Berg", "De Smet".
 LEADING_PARTICLES = {"van", "vanden", "vander", "vande", "de", "den", "der", "le", "la", "du", "d", "el", "ter", "ten", "te"}
 MAX_NAME_TOKENS = 5
+# Plural endings of Dutch, French and English nouns ("tests", "sekswerkers", "soa's").
+_PLURAL_ENDINGS = ("s", "'s", "’s", "en", "es", "n")
+# The shortest head word of a compound: shorter heads ("veld", "berg") end many surnames.
+_MIN_COMPOUND_HEAD = 5
 _PART_SEPARATOR = re.compile(r"[-'’]")
 
 
@@ -74,6 +78,39 @@ class NameParser:
         parts = self._parts(token)
         if parts and parts != [token.fold] and not self.is_given(token) and not self.is_surname(token):
             return any(part in words or part in self.words.organisations for part in parts)
+        return False
+
+    def is_derived_common(self, token: Token) -> bool:
+        """Tell whether an unlisted word is the plural or a compound of common words.
+
+        "Zelfdiagnosetests" and "Rijksinstituut" are too rare for the
+        frequency lists, but their parts are common words. The head of a compound must
+        have five letters or more, so that "Zonneveld" or "Rosenberg" stay
+        possible surnames.
+        """
+        fold = token.fold
+        if self.is_given(token) or self.is_surname(token) or len(fold) < 5:
+            return False
+        words = self.words.common_words
+        for ending in _PLURAL_ENDINGS:
+            if fold.endswith(ending) and fold[: -len(ending)] in words and len(fold) - len(ending) >= 4:
+                return True
+        return self._is_compound(fold, words)
+
+    def _is_compound(self, fold: str, words: frozenset[str]) -> bool:
+        """Tell whether `fold` splits into common words, the last one (or its plural) of five letters or more."""
+        for split in range(3, len(fold) - _MIN_COMPOUND_HEAD + 1):
+            head = fold[split:]
+            if head not in words and not any(
+                head.endswith(ending) and head[: -len(ending)] in words for ending in _PLURAL_ENDINGS
+            ):
+                continue
+            modifier = fold[:split]
+            # Dutch may link the parts with an "s" or "e": "rijks" + "instituut".
+            if modifier in words or (split > 3 and modifier[-1] in "se" and modifier[:-1] in words):
+                return True
+            if split >= 3 + _MIN_COMPOUND_HEAD and self._is_compound(modifier, words):
+                return True
         return False
 
     def is_initial(self, index: int) -> bool:

@@ -171,6 +171,8 @@ class NameFinder(NameParser):
                 continue  # "STIs", "Noordse": an abbreviation or an adjective made from a place
             if self.is_common(token) or token.fold in words.places or self.is_given(token):
                 continue
+            if self.is_derived_common(token):
+                continue  # "Zelfdiagnosetests": a plural or compound of common words
             previous = self.previous_word(index)
             if previous in PLACE_PREPOSITIONS or previous in ARTICLES:
                 continue
