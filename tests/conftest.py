@@ -10,6 +10,7 @@ makes sure one runs.
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from pathlib import Path
 
@@ -67,27 +68,96 @@ def make_settings(data_dir: Path, database_url: str, **overrides: str) -> Settin
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request, tmp_path):
-    """A fresh, migrated database URL, once per backend under test."""
-    if request.param == "sqlite":
+def backend(request) -> str:
+    """The database backend under test: every test that uses it runs once per backend."""
+    if request.param not in {"sqlite", "postgresql"}:
+        raise ValueError(f"unknown test backend {request.param!r} in HELPDESK_TEST_BACKENDS: use sqlite or postgresql")
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend, tmp_path):
+    """A fresh, empty database URL, once per backend under test."""
+    if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'helpdesk.sqlite3'}"
         yield url
         get_engine(url).dispose()
         return
-    if request.param == "postgresql":
-        url = _create_postgres_database()
-        yield url
-        _drop_postgres_database(url)
-        return
-    raise ValueError(f"unknown test backend {request.param!r}: use sqlite or postgresql")
+    url = _create_postgres_database()
+    yield url
+    _drop_postgres_database(url)
+
+
+class MigratedTemplates:
+    """One migrated database per backend, copied for each test.
+
+    Running the migrations once per session instead of once per test keeps the
+    suite fast: a SQLite copy or a PostgreSQL `CREATE DATABASE ... TEMPLATE`
+    takes milliseconds.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.templates: dict[str, str] = {}
+
+    def _template(self, backend: str) -> str:
+        if backend in self.templates:
+            return self.templates[backend]
+        if backend == "sqlite":
+            url = f"sqlite:///{self.folder / 'template.sqlite3'}"
+        else:
+            url = _create_postgres_database()
+        schema.upgrade(make_settings(self.folder / "var", url))
+        get_engine(url).dispose()
+        self.templates[backend] = url
+        return url
+
+    def copy(self, backend: str, tmp_path: Path) -> str:
+        template = self._template(backend)
+        if backend == "sqlite":
+            target = tmp_path / "helpdesk.sqlite3"
+            with sqlite3.connect(template.removeprefix("sqlite:///")) as source, sqlite3.connect(target) as copy:
+                source.backup(copy)
+            return f"sqlite:///{target}"
+        name = f"helpdesk_test_{uuid.uuid4().hex[:12]}"
+        admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template.rsplit("/", 1)[1]}"'))
+        admin.dispose()
+        return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+    def drop_all(self) -> None:
+        for backend, url in self.templates.items():
+            if backend == "postgresql":
+                _drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory):
+    templates = MigratedTemplates(tmp_path_factory.mktemp("templates"))
+    yield templates
+    templates.drop_all()
 
 
 @pytest.fixture
-def settings(database_url, tmp_path) -> Settings:
+def settings(backend, migrated_templates, tmp_path) -> Settings:
     """Settings on a migrated database and a private data folder."""
-    settings = make_settings(tmp_path / "var", database_url)
-    schema.upgrade(settings)
-    return settings
+    url = migrated_templates.copy(backend, tmp_path)
+    yield make_settings(tmp_path / "var", url)
+    if backend == "postgresql":
+        _drop_postgres_database(url)
+    else:
+        get_engine(url).dispose()
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch):
+    """Use Argon2's cheapest parameters: the tests check behaviour, not hashing cost."""
+    from argon2 import PasswordHasher, profiles
+
+    from helpdesk.accounts import services
+
+    monkeypatch.setattr(services, "_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
 
 
 @pytest.fixture
