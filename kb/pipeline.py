@@ -7,6 +7,7 @@ import logging
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from helpdesk import metrics
 from helpdesk.config import Settings
 from helpdesk.tickets.models import Message, Suggestion, Ticket
 from kb.catalog import index_for_session
@@ -58,6 +59,7 @@ def suggest_for_message(session: Session, settings: Settings, ticket: Ticket, me
             )
         )
     session.flush()
+    metrics.record_suggestions(result.suggestions)
     logger.info(
         "suggestions stored",
         extra={

@@ -10,6 +10,7 @@ import logging
 
 from celery import signals
 
+from helpdesk import metrics
 from helpdesk.config import Settings, load_settings
 from helpdesk.logs import configure_logging
 from workers.configuration import create_app
@@ -28,3 +29,4 @@ def current_settings() -> Settings:
 
 
 app = create_app(load_settings())
+metrics.observe_celery_tasks()

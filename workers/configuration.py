@@ -31,6 +31,7 @@ REDIS_VISIBILITY_TIMEOUT_SECONDS = 2 * 3600
 
 RETRY_FAILED_SENDS_SECONDS = 60.0
 APPLY_RETENTION_SECONDS = 3600.0
+MINE_QUESTIONS_SECONDS = 24 * 3600.0
 PRUNE_BROKER_FILES_SECONDS = 24 * 3600.0
 
 
@@ -135,6 +136,10 @@ def beat_schedule(settings: Settings) -> dict:
         "apply-retention": {
             "task": "workers.tasks.apply_retention",
             "schedule": dt.timedelta(seconds=APPLY_RETENTION_SECONDS),
+        },
+        "mine-questions": {
+            "task": "workers.tasks.mine_questions",
+            "schedule": dt.timedelta(seconds=MINE_QUESTIONS_SECONDS),
         },
     }
     if urlsplit(settings.broker_url).scheme == "filesystem":

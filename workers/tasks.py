@@ -17,6 +17,7 @@ from helpdesk.ingest.polling import poll_all
 from helpdesk.ingest.removal import delete_mailbox_copies
 from helpdesk.outbound.services import MAX_DELIVERY_ATTEMPTS, deliver, due_message_ids
 from helpdesk.privacy.retention import apply_retention as apply_retention_service
+from kb.mining import run_mining
 from workers.app import app, current_settings
 from workers.configuration import broker_folder
 from workers.locks import exclusive
@@ -99,6 +100,18 @@ def apply_retention() -> None:
             "mailbox_copies_failed": removal.failed,
         },
     )
+
+
+@app.task(name="workers.tasks.mine_questions", **DATABASE_RETRY)
+def mine_questions() -> None:
+    """Group recent client questions for the editors' list of frequent questions."""
+    settings = current_settings()
+    with exclusive(settings, "mine-questions") as acquired:
+        if not acquired:
+            logger.info("question mining skipped because another run is busy")
+            return
+        with session_scope(settings) as session:
+            run_mining(session, settings)
 
 
 @app.task(name="workers.tasks.prune_broker_files")

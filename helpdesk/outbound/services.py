@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from helpdesk import metrics
 from helpdesk.accounts.models import User
 from helpdesk.config import Settings
 from helpdesk.crypto import decrypt
@@ -246,6 +247,7 @@ def _record_failure(session: Session, message: Message, error: DeliveryError) ->
         will_retry=retry,
     )
     session.commit()
+    metrics.record_reply_failed(acknowledgement=message.is_acknowledgement, will_retry=retry)
 
     logger.warning(
         "outbound message delivery failed",
@@ -288,6 +290,7 @@ def _record_sent(session: Session, message: Message) -> DeliveryOutcome:
         ticket.first_response_at = now
     _tickets().record_event(session, ticket, None, "reply_sent", message_id=message.id)
     session.commit()
+    metrics.record_reply_sent(acknowledgement=message.is_acknowledgement)
 
     logger.info(
         "outbound message sent",
