@@ -2,8 +2,9 @@
 
 New mail is what has a UID above the last processed one for the folder's
 current UIDVALIDITY. \\Seen flags and dates are never used to find it,
-because staff may read the mailbox in webmail. After each mail's database
-commit, the processed mail is marked \\Seen, moved, or left, as configured.
+because staff may read the mailbox in webmail. Each FETCH batch is stored in
+one database transaction. After its commit, the processed mail is marked
+\\Seen, moved, or left, as configured.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from imapclient.imapclient import SocketTimeout
 from helpdesk.config import Settings
 from helpdesk.ingest.outcomes import Source
 from helpdesk.ingest.sources import ImapMailbox
-from helpdesk.ingest.state import PollSummary, ingest_one, record_failure, record_success, start_scan
+from helpdesk.ingest.state import PollSummary, ingest_batch, record_failure, record_success, start_scan
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ def _poll_folder(settings: Settings, mailbox: ImapMailbox, client: IMAPClient, s
     for start in range(0, len(uids), batch_size):
         batch = uids[start:start + batch_size]
         response = client.fetch(batch, ["BODY.PEEK[]"])
-        processed: list[int] = []
+        mails: list[tuple[bytes, Source]] = []
         for uid in batch:
             data = response.get(uid)
             if data is None or FETCH_ITEM not in data:
@@ -127,9 +128,10 @@ def _poll_folder(settings: Settings, mailbox: ImapMailbox, client: IMAPClient, s
                 logger.info("message vanished before fetch", extra={"mailbox": mailbox.key, "uid": uid})
                 summary.warnings.append(f"UID {uid} was expunged before it could be fetched")
                 continue
-            source = Source(mailbox.key, mailbox.folder, uidvalidity, uid)
-            summary.count(ingest_one(settings, data[FETCH_ITEM], source))
-            processed.append(uid)
+            mails.append((data[FETCH_ITEM], Source(mailbox.key, mailbox.folder, uidvalidity, uid)))
+        for outcome in ingest_batch(settings, mails):
+            summary.count(outcome)
+        processed = [source.uid for _, source in mails]
         warning = mark_processed(settings, mailbox, client, processed)
         if warning:
             summary.warnings.append(warning)

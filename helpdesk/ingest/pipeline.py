@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from helpdesk.config import Settings
 from helpdesk.crypto import address_hash, encrypt
 from helpdesk.db import utcnow
+from helpdesk.ingest.known import KnownMail
 from helpdesk.ingest.models import IngestRecord
 from helpdesk.ingest.outcomes import IngestOutcome, IngestStatus, Source
 from helpdesk.ingest.store import add_event, new_ticket, redacted, store_message
@@ -42,26 +43,37 @@ def message_key(settings: Settings, message_id: str) -> str:
     return hmac.new(settings.secret_key.encode(), message_id.strip().encode(), hashlib.sha256).hexdigest()
 
 
-def ingest_raw(session: Session, settings: Settings, raw: bytes, source: Source | None = None) -> IngestOutcome:
+def ingest_raw(
+    session: Session, settings: Settings, raw: bytes, source: Source | None = None, known: KnownMail | None = None
+) -> IngestOutcome:
     """Parse, de-duplicate, thread, redact and store one raw mail.
 
     Runs in the caller's transaction and does not commit. When another worker
     stores the same mail at the same moment, the unique keys make this call
-    lose: it rolls back the session and reports a duplicate, so callers should
-    ingest one mail per transaction.
+    lose and report a duplicate. Outside a savepoint it then rolls back the
+    whole session. A caller that ingests several mails in one transaction
+    wraps each call in `session.begin_nested()` after the transaction's first
+    write (see helpdesk.ingest.state.ingest_batch), and only this mail's
+    claim is rolled back. `known` contains the batch's duplicate checks
+    (helpdesk.ingest.known.find_known_mail), made before any mail of the
+    batch was stored.
     """
     raw = bytes(raw)
     raw_sha256 = hashlib.sha256(raw).hexdigest()
 
-    known = _known_duplicate(session, settings, raw_sha256, None)
-    if known is not None:
-        return known
+    duplicate, parsed = known.check(raw_sha256) if known is not None else (None, None)
+    if duplicate is not None:
+        return duplicate
+    if parsed is None:
+        duplicate = _known_duplicate(session, settings, raw_sha256, None)
+        if duplicate is not None:
+            return duplicate
+        parsed = parse_message(raw, settings.max_message_bytes)
+        duplicate = _known_duplicate(session, settings, raw_sha256, parsed)
+        if duplicate is not None:
+            return duplicate
 
-    parsed = parse_message(raw, settings.max_message_bytes)
     key = message_key(settings, parsed.message_id)
-    known = _known_duplicate(session, settings, raw_sha256, parsed)
-    if known is not None:
-        return known
     if is_erased(session, settings, parsed.message_id, raw_sha256):
         return _ignore(session, raw_sha256, key, source, "erased")
 
@@ -175,19 +187,35 @@ def _set_source(record: IngestRecord, source: Source | None) -> None:
 
 
 def _claim(session: Session, record: IngestRecord) -> bool:
-    """Insert the record as the transaction's first write; False when another worker won.
+    """Insert the record as this mail's first write; False when another worker won.
 
     The insert must come first so that the losing worker has written nothing
-    else when the unique index rejects it.
+    else for this mail when the unique index rejects it. Inside a caller's
+    savepoint (several mails per transaction) only a savepoint around the
+    insert is rolled back. Otherwise the whole transaction is, because on
+    SQLite a savepoint that opens the transaction commits it on release.
     """
+    if session.in_nested_transaction():
+        try:
+            with session.begin_nested():
+                session.add(record)
+        except IntegrityError:
+            _log_lost_claim(record)
+            return False
+        return True
+
     session.add(record)
     try:
         session.flush()
     except IntegrityError:
         session.rollback()
-        logger.info("mail already claimed by another worker", extra={"mailbox": record.mailbox, "uid": record.uid})
+        _log_lost_claim(record)
         return False
     return True
+
+
+def _log_lost_claim(record: IngestRecord) -> None:
+    logger.info("mail already claimed by another worker", extra={"mailbox": record.mailbox, "uid": record.uid})
 
 
 def _ignore(session: Session, raw_sha256: str, key: str, source: Source | None, reason: str) -> IngestOutcome:

@@ -1,4 +1,4 @@
-"""Poll state per mailbox and folder, and one-mail transactions that advance it."""
+"""Poll state per mailbox and folder, and the ingest transactions (one mail or one batch) that advance it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk.config import Settings
 from helpdesk.db import session_scope, utcnow
+from helpdesk.ingest.known import KnownMail, find_known_mail
 from helpdesk.ingest.models import MailboxState
 from helpdesk.ingest.outcomes import IngestOutcome, IngestStatus, Source
 from helpdesk.ingest.pipeline import ingest_raw, quarantine_raw
@@ -123,6 +124,50 @@ def ingest_one(settings: Settings, raw: bytes, source: Source) -> IngestOutcome:
         outcome = quarantine_raw(session, settings, raw, source, reason)
         _advance(session, source)
     return outcome
+
+
+def ingest_batch(settings: Settings, mails: list[tuple[bytes, Source]]) -> list[IngestOutcome]:
+    """Ingest several mails of one folder in one transaction that also advances the folder's last UID.
+
+    One commit per batch instead of one per mail. Each mail runs in its own
+    savepoint, so a mail that fails is quarantined and a mail that another
+    worker claimed first is reported a duplicate, without undoing the others.
+    If the commit fails, nothing of the batch is stored and the last UID
+    stays, so the next poll ingests the whole batch again.
+    """
+    if not mails:
+        return []
+    mailbox, folder = mails[0][1].mailbox, mails[0][1].folder
+    if mailbox is None or folder is None:
+        raise ValueError("ingest_batch needs mail with a mailbox and folder; use ingest_one for other mail")
+
+    with session_scope(settings) as session:
+        state = mailbox_state(session, mailbox, folder)
+        # An UPDATE as the first write opens the transaction. On SQLite a
+        # SAVEPOINT that opens it would commit each mail on release.
+        state.updated_at = utcnow()
+        session.flush()
+
+        known = find_known_mail(session, settings, [raw for raw, _ in mails])
+        outcomes = [_ingest_in_savepoint(session, settings, raw, source, known) for raw, source in mails]
+
+        uids = [source.uid for _, source in mails if source.uid is not None]
+        state.last_uid = max([state.last_uid or 0, *uids])
+    return outcomes
+
+
+def _ingest_in_savepoint(
+    session: Session, settings: Settings, raw: bytes, source: Source, known: KnownMail
+) -> IngestOutcome:
+    try:
+        with session.begin_nested():
+            return ingest_raw(session, settings, raw, source, known)
+    except Exception as error:  # noqa: BLE001 - retried below as quarantine; raised again if that fails too
+        logger.exception("ingest failed, quarantining the mail", extra={"mailbox": source.mailbox, "uid": source.uid})
+        reason = f"ingest failed ({type(error).__name__})"
+
+    with session.begin_nested():
+        return quarantine_raw(session, settings, raw, source, reason)
 
 
 def _advance(session: Session, source: Source) -> None:
