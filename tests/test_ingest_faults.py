@@ -29,7 +29,8 @@ from sqlalchemy import func, select
 from helpdesk.config import Settings
 from helpdesk.db import session_scope
 from helpdesk.ingest.models import IngestRecord, MailboxState
-from helpdesk.ingest.outcomes import IngestStatus
+from helpdesk.ingest.outcomes import IngestStatus, Source
+from helpdesk.ingest.state import ingest_batch, ingest_one
 from helpdesk.tickets.models import Direction, Message, Ticket
 from tests.services.dovecot import DovecotServer, ImapAccount
 from tests.services.redis_process import RedisProcess
@@ -37,7 +38,6 @@ from tests.services.worker import WorkerProcess, wait_until
 from workers.dispatch import send_task
 from workers.locks import lock_key
 
-pytestmark = [pytest.mark.dovecot, pytest.mark.redis, pytest.mark.slow]
 
 # The product requirement is 2,000 mails. The default is smaller so that the
 # suite stays short, and docs/benchmarks.md lists the full-size run.
@@ -202,6 +202,9 @@ def assert_exactly_once(settings: Settings, account: ImapAccount, run: FaultRun,
     assert last_uid == max(account.folder_uids()), "the stored last UID is not the INBOX's highest UID"
 
 
+@pytest.mark.dovecot
+@pytest.mark.redis
+@pytest.mark.slow
 def test_worker_killed_mid_poll(sqlite_settings, imap_account, redis_url, celery_worker):
     settings = sqlite_settings.with_overrides(
         broker_url=redis_url, mailbox_urls=(imap_account.imap_url,), imap_after_processing="leave"
@@ -226,6 +229,9 @@ def private_redis(tmp_path):
     server.stop()
 
 
+@pytest.mark.dovecot
+@pytest.mark.redis
+@pytest.mark.slow
 def test_servers_restarted_mid_poll(
     sqlite_settings, dovecot: DovecotServer, imap_account, private_redis, celery_worker
 ):
@@ -252,3 +258,33 @@ def test_servers_restarted_mid_poll(
     run.poll_to_completion()
 
     assert_exactly_once(settings, imap_account, run, len(faults))
+
+
+def test_batch_skips_known_and_repeated_mail(settings):
+    first, second = generated_mail(1), generated_mail(2)
+    same_message_id = second.replace(b"Groeten", b"Tot ziens")
+    ingest_one(settings, first, Source("box", "INBOX", 7, 1))
+
+    outcomes = ingest_batch(
+        settings,
+        [
+            (first, Source("box", "INBOX", 7, 2)),
+            (second, Source("box", "INBOX", 7, 3)),
+            (second, Source("box", "INBOX", 7, 4)),
+            (same_message_id, Source("box", "INBOX", 7, 5)),
+        ],
+    )
+
+    assert [outcome.status for outcome in outcomes] == [
+        IngestStatus.DUPLICATE,
+        IngestStatus.INGESTED,
+        IngestStatus.DUPLICATE,
+        IngestStatus.DUPLICATE,
+    ]
+    with session_scope(settings) as session:
+        inbound_ids = session.scalars(select(Message.message_id).where(Message.direction == Direction.INBOUND)).all()
+        records = session.scalar(select(func.count(IngestRecord.id)))
+        last_uid = session.scalars(select(MailboxState.last_uid)).one()
+    assert sorted(inbound_ids) == [message_id(1), message_id(2)]
+    assert records == 2
+    assert last_uid == 5
