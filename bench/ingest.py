@@ -10,9 +10,14 @@ in the same batch size and parses each with the standard library
 (`email.message_from_bytes(policy=default)` and `get_body().get_content()`),
 in one process, without a database.
 
+Transactions (`--compare-transactions`): without IMAP, the same generated
+messages are stored alternately per batch through `ingest_one` (one
+transaction per mail) and `ingest_batch` (one per batch) into two new SQLite
+databases, so that both see the same machine load.
+
 Usage:
     .venv/bin/python bench/ingest.py [--messages 5000] [--batch-size 100]
-        [--database-url URL] [--without-steps]
+        [--database-url URL] [--without-steps] [--compare-transactions]
 
 Needs Debian's dovecot-imapd. The database defaults to a new SQLite file.
 """
@@ -36,7 +41,9 @@ sys.path.insert(0, str(REPOSITORY))
 
 from helpdesk import schema  # noqa: E402
 from helpdesk.config import load_settings  # noqa: E402
+from helpdesk.ingest.outcomes import Source  # noqa: E402
 from helpdesk.ingest.polling import poll_mailbox  # noqa: E402
+from helpdesk.ingest.state import ingest_batch, ingest_one  # noqa: E402
 from helpdesk.plugins import get_registry  # noqa: E402
 from tests.services.dovecot import DovecotServer  # noqa: E402
 
@@ -92,17 +99,67 @@ def floor_rate(account, batch_size: int) -> tuple[int, float]:
     return parsed, time.perf_counter() - started
 
 
+def compare_transactions(root: Path, count: int, batch_size: int) -> None:
+    """Print the rates of one transaction per mail and one per batch on the same mails."""
+    per_mail = bench_settings(root / "per-mail", "", batch_size)
+    per_batch = bench_settings(root / "per-batch", "", batch_size)
+    rng = random.Random(1)
+    mails = [(generated_mail(number, rng), Source("bench", "INBOX", 1, number + 1)) for number in range(count)]
+
+    per_mail_seconds = per_batch_seconds = 0.0
+    for start in range(0, count, batch_size):
+        batch = mails[start:start + batch_size]
+        started = time.perf_counter()
+        for raw, source in batch:
+            ingest_one(per_mail, raw, source)
+        per_mail_seconds += time.perf_counter() - started
+        started = time.perf_counter()
+        ingest_batch(per_batch, batch)
+        per_batch_seconds += time.perf_counter() - started
+
+    print(f"messages: {count}, batch size: {batch_size}, SQLite, no IMAP")
+    print(f"one transaction per mail: {count / per_mail_seconds:.1f} messages/s")
+    print(f"one transaction per batch: {count / per_batch_seconds:.1f} messages/s")
+
+
+def bench_settings(data_dir: Path, database_url: str, batch_size: int):
+    settings = load_settings(
+        {
+            "HELPDESK_DATA_DIR": str(data_dir),
+            "HELPDESK_DATABASE_URL": database_url or f"sqlite:///{data_dir / 'helpdesk.sqlite3'}",
+            "HELPDESK_SECRET_KEY": "bench-secret",
+            "HELPDESK_IMAP_BATCH_SIZE": str(batch_size),
+            "HELPDESK_IMAP_AFTER_PROCESSING": "seen",
+        }
+    )
+    schema.upgrade(settings)
+    return settings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=5000, help="Number of generated messages (default 5000).")
     parser.add_argument("--batch-size", type=int, default=100, help="UIDs per FETCH (default 100).")
     parser.add_argument("--database-url", default="", help="Database URL (default: a new SQLite file).")
     parser.add_argument("--without-steps", action="store_true", help="Skip registered ingest steps (kb suggestions).")
+    parser.add_argument(
+        "--compare-transactions", action="store_true",
+        help="Compare one transaction per mail with one per batch, without IMAP.",
+    )
     arguments = parser.parse_args()
 
     logging.disable(logging.WARNING)
     root = Path(tempfile.mkdtemp(prefix="helpdesk-bench-"))
     root.chmod(0o755)
+    if arguments.without_steps:
+        get_registry().ingest_steps.clear()
+    if arguments.compare_transactions:
+        try:
+            compare_transactions(root, arguments.messages, arguments.batch_size)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        return
+
     (root / "dovecot").mkdir()
     (root / "dovecot").chmod(0o755)
     server = DovecotServer(root / "dovecot")
@@ -113,19 +170,7 @@ def main() -> None:
 
         floor_count, floor_seconds = floor_rate(account, arguments.batch_size)
 
-        data_dir = root / "var"
-        settings = load_settings(
-            {
-                "HELPDESK_DATA_DIR": str(data_dir),
-                "HELPDESK_DATABASE_URL": arguments.database_url or f"sqlite:///{data_dir / 'helpdesk.sqlite3'}",
-                "HELPDESK_SECRET_KEY": "bench-secret",
-                "HELPDESK_IMAP_BATCH_SIZE": str(arguments.batch_size),
-                "HELPDESK_IMAP_AFTER_PROCESSING": "seen",
-            }
-        )
-        schema.upgrade(settings)
-        if arguments.without_steps:
-            get_registry().ingest_steps.clear()
+        settings = bench_settings(root / "var", arguments.database_url, arguments.batch_size)
 
         started = time.perf_counter()
         summary = poll_mailbox(settings, account.imap_url)
