@@ -97,8 +97,18 @@ def test_queue_search_covers_message_text(agent_client, tickets, search, expecte
 
 def test_queue_search_by_ticket_number(agent_client, tickets):
     number = tickets["assigned"]
-    assert tickets["assigned"] in queue_ids(agent_client, f"?search=%23{number}")
-    assert tickets["assigned"] in queue_ids(agent_client, f"?search={number}")
+    assert queue_ids(agent_client, f"?search=%23{number}") == [number]
+    assert number in queue_ids(agent_client, f"?search={number}")
+
+
+def test_queue_search_page_past_end(agent_client, settings):
+    for number in range(PAGE_SIZE + 3):
+        make_ticket(settings, f"Vraag {number}", "Het condoom scheurde.")
+    make_ticket(settings, "Andere vraag", "Iets anders.")
+    assert len(queue_ids(agent_client, "?search=scheurde&page=2")) == 3
+    assert len(queue_ids(agent_client, "?search=scheurde&page=40")) == 3
+    page = agent_client.get("/admin/queue/?search=scheurde").get_data(as_text=True)
+    assert f"{PAGE_SIZE + 3} tickets" in page
 
 
 def test_queue_search_never_matches_sender_address(agent_client, tickets):
