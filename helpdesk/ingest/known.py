@@ -9,6 +9,7 @@ workers, and between two copies of one mail in the same batch.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -19,6 +20,8 @@ from helpdesk.ingest.models import IngestRecord
 from helpdesk.ingest.outcomes import IngestOutcome, IngestStatus
 from helpdesk.mail import ParsedMessage, parse_message
 from helpdesk.tickets.models import Direction, Message
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -53,7 +56,11 @@ def find_known_mail(session: Session, settings: Settings, raws: list[bytes]) -> 
         sha256 = raw_hash(raw)
         if sha256 in known.duplicates or sha256 in known.parsed:
             continue
-        parsed = parse_message(raw, settings.max_message_bytes)
+        try:
+            parsed = parse_message(raw, settings.max_message_bytes)
+        except Exception:  # noqa: BLE001 - ingest_raw parses this mail again in its savepoint and quarantines it
+            logger.exception("parsing failed before the duplicate check", extra={"raw_sha256": sha256})
+            continue
         known.parsed[sha256] = parsed
         keys[sha256] = message_key(settings, parsed.message_id)
     if not keys:
