@@ -84,8 +84,8 @@ def apply_retention() -> None:
         with session_scope(settings) as session:
             summary = apply_retention_service(session, settings)
 
-        # After the commit: mail deleted from the server before it could not be
-        # found again if the database transaction had failed.
+        # Deleting from the server cannot be undone, so it happens only after
+        # the database change is committed.
         removal = delete_mailbox_copies(settings, summary.mailbox_copies)
 
     logger.info(
