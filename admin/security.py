@@ -101,4 +101,8 @@ def add_security_headers(app: Flask) -> None:
         if request.blueprint != PUBLIC_BLUEPRINT and not is_asset:
             # Staff pages show client mail: keep them out of every cache.
             response.headers["Cache-Control"] = "no-store"
+            # Over HTTPS, Flask-WTF rejects a form post without a same-origin
+            # Referer (WTF_CSRF_SSL_STRICT). `same-origin` sends it to our own
+            # site only, so nothing leaks to other hosts.
+            response.headers["Referrer-Policy"] = "same-origin"
         return response
