@@ -1,8 +1,8 @@
 """Measure the staff queue page with many tickets in PostgreSQL.
 
-Creates a private database on the local server, bulk-inserts generated
-tickets (one client message each, a staff reply on a third of them), then
-requests queue pages through the WSGI app with a signed-in agent, the way a
+Creates a private database on the local server and bulk-inserts generated
+tickets (one client message each, a staff reply on a third of them). Then
+it requests queue pages through the WSGI app as a signed-in agent, the way a
 browser would, and prints p50 and p95 latency per page. Each timed request
 renders the whole page: filters, count, rows and template.
 
@@ -113,8 +113,9 @@ def fill(settings, tickets: int, seed: int = 7) -> list[int]:
 
     now = dt.datetime.now(dt.timezone.utc)
     engine = get_engine(settings.database_url)
-    # Building the full-text index once after loading is several times faster
-    # than updating it row by row, as with any bulk load into PostgreSQL.
+    # Building the full-text index once after loading is far faster than
+    # updating it row by row: in a trial run with the index in place, 45,000
+    # tickets took over five minutes, against 95 s for 100,000 without it.
     search_index = next(index for index in Message.__table__.indexes if index.name == "ix_messages_search")
     search_index.drop(engine)
     next_id = 1
@@ -179,8 +180,8 @@ def _message(ticket_id: int, direction: Direction, message_id: str, subject: str
     }
 
 
-def measure(settings, requests: int) -> list[tuple[str, str, int, float, float, int]]:
-    """Request each page `requests` times after two warm-up requests; return (name, url, rows, p50, p95, status)."""
+def measure(settings, requests: int) -> list[tuple[str, str, int, float, float]]:
+    """Request each page `requests` times after two warm-up requests; return (name, url, rows shown, p50, p95)."""
     app = create_app(settings)
     client = app.test_client()
     page = client.get("/admin/login").get_data(as_text=True)
@@ -200,7 +201,7 @@ def measure(settings, requests: int) -> list[tuple[str, str, int, float, float, 
         assert response.status_code == 200, f"{url} returned {response.status_code}"
         rows = response.get_data(as_text=True).count('<td class="subject">')
         quantiles = statistics.quantiles(timings, n=20, method="inclusive")
-        results.append((name, url, rows, statistics.median(timings), quantiles[18], response.status_code))
+        results.append((name, url, rows, statistics.median(timings), quantiles[18]))
     return results
 
 
@@ -229,7 +230,7 @@ def main() -> None:
 
             print("| page | rows shown | p50 (ms) | p95 (ms) |")
             print("| --- | --- | --- | --- |")
-            for name, page_url, rows, p50, p95, _status in measure(settings, args.requests):
+            for name, page_url, rows, p50, p95 in measure(settings, args.requests):
                 print(f"| {name} (`{page_url}`) | {rows} | {p50:.1f} | {p95:.1f} |")
     finally:
         if not args.keep:
