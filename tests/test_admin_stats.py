@@ -143,3 +143,21 @@ def test_statistics_in_french(client, settings):
     login(client, "fr@helpdesk.test")
     page = client.get("/admin/stats/").get_data(as_text=True)
     assert "Statistiques" in page
+
+
+@pytest.mark.parametrize(("value", "expected"), [(0, (1, 1)), (3, (3, 1)), (7, (8, 2)), (30, (30, 10)), (37, (40, 10)), (1234, (1500, 500))])
+def test_axis_scale_uses_round_steps(value, expected):
+    from admin.views.stats_charts import axis_scale
+
+    assert axis_scale(value) == expected
+
+
+def test_tick_labels_match_their_height():
+    from admin.views.stats_charts import PLOT_BOTTOM, PLOT_TOP, single_bars
+
+    chart = single_bars([("nieuw", 7), ("open", 3)], "test", str)
+    assert [tick.label for tick in chart.ticks] == ["0", "2", "4", "6", "8"]
+    for tick in chart.ticks:
+        assert tick.y == pytest.approx(PLOT_BOTTOM - (PLOT_BOTTOM - PLOT_TOP) * int(tick.label) / 8)
+    tallest = max(chart.bars, key=lambda bar: bar.height)
+    assert tallest.height == pytest.approx((PLOT_BOTTOM - PLOT_TOP) * 7 / 8)

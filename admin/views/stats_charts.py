@@ -58,15 +58,14 @@ class Chart:
     title: str
 
 
-def nice_maximum(value: int) -> int:
-    """Round a positive maximum up to 1, 2 or 5 times a power of ten, so axis ticks are round numbers."""
+def axis_scale(value: int) -> tuple[int, int]:
+    """Return (maximum, step) of a count axis: a round step of 1, 2 or 5 times a power of ten, at most five steps."""
     if value <= 0:
-        return 1
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
-        if value <= step * power:
-            return step * power
-    return 10 * power
+        return 1, 1
+    rough = value / 4
+    power = 10 ** math.floor(math.log10(rough)) if rough >= 1 else 1
+    step = next(multiple * power for multiple in (1, 2, 5, 10) if rough <= multiple * power)
+    return step * math.ceil(value / step), step
 
 
 def limit_series(series: list[tuple[str, list[int]]], other_label: str) -> list[tuple[str, list[int], str]]:
@@ -80,15 +79,15 @@ def limit_series(series: list[tuple[str, list[int]]], other_label: str) -> list[
     return [(label, counts, PALETTE[index]) for index, (label, counts) in enumerate(kept)] + [(other_label, other, OTHER_COLOUR)]
 
 
-def _ticks(maximum: int, format_number) -> list[Tick]:
+def _ticks(maximum: int, step: int, format_number) -> list[Tick]:
     height = PLOT_BOTTOM - PLOT_TOP
-    return [Tick(y=PLOT_BOTTOM - height * step / 4, label=format_number(maximum * step // 4)) for step in range(5)]
+    return [Tick(y=PLOT_BOTTOM - height * value / maximum, label=format_number(value)) for value in range(0, maximum + 1, step)]
 
 
 def stacked_bars(series: list[tuple[str, list[int], str]], x_labels: list[str], title: str, format_number) -> Chart:
     """Lay out one stacked bar per x label; `series` are (label, values per x label, colour)."""
     totals = [sum(values) for values in zip(*(counts for _, counts, _ in series))] if series else [0] * len(x_labels)
-    maximum = nice_maximum(max(totals, default=0))
+    maximum, step = axis_scale(max(totals, default=0))
     band = (PLOT_RIGHT - PLOT_LEFT) / max(len(x_labels), 1)
     scale = (PLOT_BOTTOM - PLOT_TOP) / maximum
 
@@ -105,12 +104,12 @@ def stacked_bars(series: list[tuple[str, list[int], str]], x_labels: list[str], 
     label_every = max(1, math.ceil(len(x_labels) / 13))  # about thirteen labels fit without overlapping
     labels = [(PLOT_LEFT + index * band + band / 2, text) for index, text in enumerate(x_labels) if index % label_every == 0]
     legend = [LegendItem(y=PLOT_TOP + 8 + 22 * index, colour=colour, label=label) for index, (label, _, colour) in enumerate(series)]
-    return Chart(WIDTH, HEIGHT, bars, _ticks(maximum, format_number), labels, legend, title)
+    return Chart(WIDTH, HEIGHT, bars, _ticks(maximum, step, format_number), labels, legend, title)
 
 
 def single_bars(values: list[tuple[str, int]], title: str, format_number) -> Chart:
     """Lay out one bar per (label, value), all in the first palette colour."""
-    maximum = nice_maximum(max((value for _, value in values), default=0))
+    maximum, step = axis_scale(max((value for _, value in values), default=0))
     band = (PLOT_RIGHT - PLOT_LEFT) / max(len(values), 1)
     scale = (PLOT_BOTTOM - PLOT_TOP) / maximum
     bars = [
@@ -118,4 +117,4 @@ def single_bars(values: list[tuple[str, int]], title: str, format_number) -> Cha
         for index, (label, value) in enumerate(values)
     ]
     labels = [(PLOT_LEFT + index * band + band / 2, label) for index, (label, _) in enumerate(values)]
-    return Chart(WIDTH, HEIGHT, bars, _ticks(maximum, format_number), labels, [], title)
+    return Chart(WIDTH, HEIGHT, bars, _ticks(maximum, step, format_number), labels, [], title)
