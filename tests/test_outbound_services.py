@@ -394,3 +394,20 @@ def test_retry_delay_doubles_up_to_cap():
     assert delays[:4] == [60, 120, 240, 480]
     assert max(delays) == RETRY_MAX_DELAY_SECONDS
     assert delays == sorted(delays)
+
+
+@pytest.mark.parametrize(
+    "instruction", ["[Schrijf hier het antwoord.]", "[Écrivez la réponse ici.]", "[Write the answer here.]"]
+)
+def test_reply_with_draft_instruction_rejected(sqlite_settings, instruction):
+    with session_scope(sqlite_settings) as session:
+        ticket = make_ticket(session, sqlite_settings)
+        with pytest.raises(ReplyError, match="aanwijzing"):
+            queue_reply(session, sqlite_settings, ticket, f"Dag,\n\n{instruction}\n\nGroeten", None)
+
+
+def test_reply_with_redaction_placeholder_accepted(sqlite_settings):
+    with session_scope(sqlite_settings) as session:
+        ticket = make_ticket(session, sqlite_settings)
+        message = queue_reply(session, sqlite_settings, ticket, "Dag [naam],\n\nZie ons artikel.", None)
+        assert message.delivery_state == DeliveryState.QUEUED

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import mailbox
+import os
 import secrets
 import signal
 import socket
@@ -48,7 +49,8 @@ class DemoLogin:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port of the web app.")
 def demo(host: str, port: int) -> None:
     """Run a demo helpdesk with example questions: web app, worker and scheduler."""
-    settings = get_settings()
+    ensure_port_free(host, port)
+    settings = demo_settings(get_settings(), host, port)
 
     click.echo("Preparing the database ...")
     schema.upgrade(settings)
@@ -167,6 +169,27 @@ def _helpdesk_command(*arguments: str) -> list[str]:
     # `python -m helpdesk.cli` would load the CLI module twice (as __main__
     # and as helpdesk.cli) and lose the commands registered on the second.
     return [sys.executable, "-c", "from helpdesk.cli import main; main()", *arguments]
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Raise a ClickException naming the port when another program listens on it."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise click.ClickException(
+                f"port {port} on {host} is not free ({error.strerror}): stop the program that uses it, "
+                f"or choose another port, for example `helpdesk demo --port {port + 1}` "
+                f"(or `bash scripts/demo.sh --port {port + 1}`)."
+            ) from None
+
+
+def demo_settings(settings: Settings, host: str, port: int) -> Settings:
+    """Point links in drafts and acknowledgements at the demo's own address."""
+    public_url = f"http://{host}:{port}"
+    os.environ["HELPDESK_PUBLIC_URL"] = public_url  # inherited by the web and worker processes
+    return settings.with_overrides(public_url=public_url)
 
 
 def start_children(host: str, port: int) -> dict[str, subprocess.Popen]:

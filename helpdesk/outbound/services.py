@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -45,6 +46,12 @@ _SENDABLE = (DeliveryState.QUEUED, DeliveryState.FAILED)
 
 class ReplyError(ValueError):
     """A reply cannot be queued; the message is in Dutch because staff see it."""
+
+
+# A line that is only a bracketed instruction ending in a full stop, such as
+# the draft's "[Schrijf hier het antwoord.]". Redaction placeholders like
+# "[naam]" have no full stop, so they do not match.
+UNFILLED_INSTRUCTION = re.compile(r"^[ \t]*\[[^\[\]\n]{3,120}\.\][ \t]*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -79,10 +86,18 @@ def queue_reply(
     A quarantined ticket keeps its status, because staff must still look at its raw mail.
     The text is stored and later sent exactly as written. The caller commits,
     then hands `message.id` to the `send_reply` task dispatcher.
-    Raises ReplyError when the body is empty or the ticket has no sender address.
+    Raises ReplyError when the body is empty, still contains a draft
+    instruction such as "[Schrijf hier het antwoord.]", or the ticket has no
+    sender address.
     """
     if not body.strip():
         raise ReplyError(f"Het antwoord op ticket #{ticket.id} is leeg: schrijf eerst een tekst.")
+    unfilled = UNFILLED_INSTRUCTION.search(body)
+    if unfilled:
+        raise ReplyError(
+            f"Het antwoord op ticket #{ticket.id} bevat nog de aanwijzing {unfilled.group().strip()}: "
+            "vervang die door je antwoord."
+        )
     if ticket.sender_encrypted is None:
         raise ReplyError(
             f"Ticket #{ticket.id} heeft geen afzenderadres meer (gewist of nooit gekend): "
