@@ -45,6 +45,9 @@ DEFAULT_MESSAGE_COUNT = 200
 MESSAGE_COUNT = int(os.environ.get("HELPDESK_FAULT_TEST_MESSAGES", DEFAULT_MESSAGE_COUNT))
 SEED = 20261204
 WORKER_KILLS = 4
+# Mails per FETCH and per transaction: small, so that faults hit many batches.
+BATCH_SIZE = 10
+FAULT_DELAY_SECONDS = 0.5
 # Generous bounds for a loaded two-core machine. They fail the test only when
 # ingestion stops making progress and measure nothing.
 RUN_TIMEOUT_SECONDS = 300 + MESSAGE_COUNT * 0.5
@@ -122,6 +125,7 @@ class FaultRun:
     settings: Settings
     start_worker: Callable[[Settings], WorkerProcess]
     worker: WorkerProcess
+    rng: random.Random
     task_id: str | None = None
     faults: list[tuple[str, int]] = field(default_factory=list)  # (fault, processed count when it fired)
 
@@ -156,7 +160,10 @@ class FaultRun:
             processed = processed_count(self.settings)
             if pending and processed >= pending[0][0]:
                 _, name, fire = pending.pop(0)
-                self.faults.append((name, processed))
+                # The count moves once per committed batch, so a random delay
+                # lets the fault land inside the next batch's transaction.
+                time.sleep(self.rng.uniform(0.0, FAULT_DELAY_SECONDS))
+                self.faults.append((name, processed_count(self.settings)))
                 fire()
             elif not pending and processed >= MESSAGE_COUNT:
                 return
@@ -178,8 +185,12 @@ class FaultRun:
 
 
 def fault_targets(rng: random.Random, count: int) -> list[int]:
-    """Return `count` distinct processed counts between 10% and 80% of the run, in order."""
-    return sorted(rng.sample(range(MESSAGE_COUNT // 10, MESSAGE_COUNT * 8 // 10), count))
+    """Return `count` distinct processed counts between 5% and 50% of the run, in order.
+
+    The run goes on while a fault fires, so the later half leaves room for
+    the faults that wait behind a slow one.
+    """
+    return sorted(rng.sample(range(MESSAGE_COUNT // 20, MESSAGE_COUNT // 2), count))
 
 
 def assert_exactly_once(settings: Settings, account: ImapAccount, run: FaultRun, expected_faults: int) -> None:
@@ -207,11 +218,12 @@ def assert_exactly_once(settings: Settings, account: ImapAccount, run: FaultRun,
 @pytest.mark.slow
 def test_worker_killed_mid_poll(sqlite_settings, imap_account, redis_url, celery_worker):
     settings = sqlite_settings.with_overrides(
-        broker_url=redis_url, mailbox_urls=(imap_account.imap_url,), imap_after_processing="leave"
+        broker_url=redis_url, mailbox_urls=(imap_account.imap_url,), imap_after_processing="leave",
+        imap_batch_size=BATCH_SIZE,
     )
     fill_inbox(imap_account, MESSAGE_COUNT)
     rng = random.Random(SEED)
-    run = FaultRun(settings, celery_worker, celery_worker(settings))
+    run = FaultRun(settings, celery_worker, celery_worker(settings), rng)
 
     faults = [(target, "worker SIGKILL", run.kill_worker) for target in fault_targets(rng, WORKER_KILLS)]
     run.run(faults)
@@ -236,11 +248,12 @@ def test_servers_restarted_mid_poll(
     sqlite_settings, dovecot: DovecotServer, imap_account, private_redis, celery_worker
 ):
     settings = sqlite_settings.with_overrides(
-        broker_url=private_redis.url(0), mailbox_urls=(imap_account.imap_url,), imap_after_processing="seen"
+        broker_url=private_redis.url(0), mailbox_urls=(imap_account.imap_url,), imap_after_processing="seen",
+        imap_batch_size=BATCH_SIZE,
     )
     fill_inbox(imap_account, MESSAGE_COUNT)
     rng = random.Random(SEED + 1)
-    run = FaultRun(settings, celery_worker, celery_worker(settings))
+    run = FaultRun(settings, celery_worker, celery_worker(settings), rng)
 
     def restart_redis() -> None:
         private_redis.restart()
