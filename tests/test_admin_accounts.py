@@ -22,7 +22,6 @@ from tests.admin_fixtures import (  # noqa: F401 (pytest fixtures)
     client,
     csrf_token,
     login,
-    make_ticket,
     make_user,
 )
 
@@ -158,7 +157,7 @@ def test_admin_resets_totp(client, admin_user, agent, settings):
 @pytest.mark.parametrize(
     ("role", "forbidden", "allowed"),
     [
-        (Role.AGENT, ["/admin/users/", "/admin/audit/", "/admin/macros/", "/admin/macros/new/"], ["/admin/queue/", "/admin/stats/", "/admin/account/"]),
+        (Role.AGENT, ["/admin/users/", "/admin/audit/", "/admin/macros/", "/admin/macros/new/", "/admin/editor/"], ["/admin/queue/", "/admin/stats/", "/admin/account/"]),
         (Role.EDITOR, ["/admin/users/", "/admin/audit/"], ["/admin/queue/", "/admin/macros/", "/admin/macros/new/", "/admin/stats/"]),
         (Role.ADMIN, [], ["/admin/users/", "/admin/audit/", "/admin/macros/", "/admin/stats/"]),
     ],

@@ -16,7 +16,6 @@ from helpdesk.tickets.macros import Macro
 from helpdesk.tickets.models import Attachment, DeliveryState, Direction, Message, Ticket, TicketEvent
 from helpdesk.tickets.presence import PRESENCE_MINUTES, TicketPresence
 from tests.admin_fixtures import (  # noqa: F401 (pytest fixtures)
-    admin_user,
     agent,
     agent_client,
     app,
@@ -399,3 +398,5 @@ def test_every_label_points_to_one_field(settings, tmp_path):
     assert len(targets) >= 8
     for target in targets:
         assert len(re.findall(rf'\bid="{re.escape(target)}"', page)) == 1, target
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert sorted(name for name in set(ids) if ids.count(name) > 1) == []

@@ -122,6 +122,7 @@ def test_agent_sees_no_admin_pages(live_server, staff_login):
     assert menu.get_by_role("link", name="Wachtrij").is_visible()
     assert menu.get_by_role("link", name="Gebruikers").count() == 0
     assert menu.get_by_role("link", name="Auditlogboek").count() == 0
+    assert menu.get_by_role("link", name="FAQ-artikels").count() == 0  # agents cannot publish
 
     response = page.goto(f"{live_server.url}/admin/users/")
     assert response.status == 403
