@@ -113,7 +113,8 @@ def test_note_assign_and_status_write_history(agent_client, ticket_id, agent, se
     page = page_of(agent_client, ticket_id)
     assert "Intern: bel de partnerorganisatie" in page
     assert "notitie toegevoegd" in page
-    assert "status gewijzigd" in page
+    assert "status gewijzigd: nieuw → open" in page
+    assert "toewijzing gewijzigd: Agent Anna" in page
 
 
 def test_empty_note_is_rejected(agent_client, ticket_id, settings):

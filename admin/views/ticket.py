@@ -48,6 +48,12 @@ EVENT_LABELS = {
     "merged_from": _l("ander ticket hierin samengevoegd"),
     "raw_downloaded": _l("ruw bericht gedownload"),
     "original_revealed": _l("origineel bekeken"),
+    "client_reply": _l("nieuw bericht van de cliënt"),
+    "reopened": _l("heropend door een bericht van de cliënt"),
+    "quarantined": _l("in quarantaine gezet"),
+    "automatic_message": _l("automatisch bericht ontvangen"),
+    "reply_bounced": _l("antwoord teruggestuurd (bounce)"),
+    "ingest_step_failed": _l("verwerking van een bericht deels mislukt"),
 }
 
 DELIVERY_LABELS = {
