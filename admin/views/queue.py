@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from admin.db import db
 from admin.forms import STATUS_LABELS
-from admin.i18n import LANGUAGE_NAMES
 from admin.views.access import RoleRequiredMixin
 from helpdesk.accounts.models import User
 from helpdesk.tickets.models import TicketStatus
