@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from helpdesk.config import Settings
+from helpdesk import metrics
 from helpdesk.db import session_scope, utcnow
 from helpdesk.ingest.known import KnownMail, find_known_mail
 from helpdesk.ingest.models import MailboxState
@@ -115,6 +116,7 @@ def ingest_one(settings: Settings, raw: bytes, source: Source) -> IngestOutcome:
         with session_scope(settings) as session:
             outcome = ingest_raw(session, settings, raw, source)
             _advance(session, source)
+        metrics.record_inbound(source.mailbox, outcome.status)
         return outcome
     except Exception as error:  # noqa: BLE001 - retried below as quarantine; raised again if that fails too
         logger.exception("ingest failed, quarantining the mail", extra={"mailbox": source.mailbox, "uid": source.uid})
@@ -123,6 +125,7 @@ def ingest_one(settings: Settings, raw: bytes, source: Source) -> IngestOutcome:
     with session_scope(settings) as session:
         outcome = quarantine_raw(session, settings, raw, source, reason)
         _advance(session, source)
+    metrics.record_inbound(source.mailbox, outcome.status)
     return outcome
 
 
@@ -153,6 +156,10 @@ def ingest_batch(settings: Settings, mails: list[tuple[bytes, Source]]) -> list[
 
         uids = [source.uid for _, source in mails if source.uid is not None]
         state.last_uid = max([state.last_uid or 0, *uids])
+
+    # Counted after the commit, so a batch that rolled back is not counted.
+    for outcome in outcomes:
+        metrics.record_inbound(mailbox, outcome.status)
     return outcomes
 
 
@@ -193,3 +200,4 @@ def record_failure(settings: Settings, mailbox: str, folder: str, error: str) ->
         state.last_polled_at = utcnow()
         state.last_error = error[:MAX_ERROR_LENGTH]
         state.consecutive_failures = (state.consecutive_failures or 0) + 1
+    metrics.record_poll_error(mailbox)
