@@ -130,3 +130,90 @@ def test_queue_reply_needs_text_and_sender(settings, staff_id):
         with pytest.raises(TicketActionError, match="geen afzenderadres"):
             services.queue_ticket_reply(session, settings, ticket, "Antwoord", user)
         assert [m for m in ticket.messages if m.direction == Direction.OUTBOUND] == []
+
+
+def test_reply_collision_names_authors(settings, staff_id):
+    other_id = make_user(settings, "other@helpdesk.test", Role.AGENT)
+    ticket_id = make_ticket(settings)
+    with session_scope(settings) as session:
+        ticket, user, other = session.get(Ticket, ticket_id), session.get(User, staff_id), session.get(User, other_id)
+        seen = services.last_reply_id(session, ticket)
+        assert seen == 0
+        services.queue_ticket_reply(session, settings, ticket, "Eerste antwoord", other, seen_reply_id=seen)
+        with pytest.raises(services.ReplyCollision, match="beantwoord nadat je de pagina opende") as caught:
+            services.queue_ticket_reply(session, settings, ticket, "Tweede antwoord", user, seen_reply_id=seen)
+        assert caught.value.authors == [other_id]
+        services.queue_ticket_reply(session, settings, ticket, "Tweede antwoord", user, seen_reply_id=seen, confirmed=True)
+        assert services.last_reply_id(session, ticket) > seen
+
+
+def test_insert_into_draft_adds_slug_once(settings, staff_id):
+    ticket_id = make_ticket(settings)
+    with session_scope(settings) as session:
+        ticket, user = session.get(Ticket, ticket_id), session.get(User, staff_id)
+        services.insert_into_draft(session, ticket, "Hallo", "Artikel A", user, slug="a")
+        services.insert_into_draft(session, ticket, ticket.draft, "Artikel A", user, slug="a")
+        assert ticket.draft == "Hallo\n\nArtikel A\n\nArtikel A"
+        assert ticket.draft_slugs == ["a"]
+        services.insert_into_draft(session, ticket, "", "Alleen dit", user, macro_id=3)
+        assert ticket.draft == "Alleen dit"
+
+
+def test_erase_needs_admin_and_reason(settings, staff_id):
+    ticket_id = make_ticket(settings)
+    admin_id = make_user(settings, "boss@helpdesk.test", Role.ADMIN)
+    with session_scope(settings) as session:
+        ticket = session.get(Ticket, ticket_id)
+        with pytest.raises(TicketActionError, match="Alleen beheerders"):
+            services.erase_ticket_everywhere(session, settings, ticket, session.get(User, staff_id), "verzoek van de cliënt")
+        with pytest.raises(TicketActionError, match="minstens 10 tekens"):
+            services.erase_ticket_everywhere(session, settings, ticket, session.get(User, admin_id), "kort")
+    with session_scope(settings) as session:
+        summary = services.erase_ticket_everywhere(session, settings, session.get(Ticket, ticket_id), session.get(User, admin_id), "verzoek van de cliënt")
+        assert (summary.deleted, summary.failed) == (0, 0)  # the test message has no mailbox copy
+    with session_scope(settings) as session:
+        assert session.get(Ticket, ticket_id) is None
+
+
+def test_presence_ignores_self_and_inactive(settings, staff_id):
+    from helpdesk.tickets.presence import others_present, record_presence
+
+    ticket_id = make_ticket(settings)
+    active_id = make_user(settings, "active@helpdesk.test", Role.AGENT, display_name="Actief")
+    gone_id = make_user(settings, "gone@helpdesk.test", Role.AGENT, active=False)
+    with session_scope(settings) as session:
+        me, active, gone = (session.get(User, user_id) for user_id in (staff_id, active_id, gone_id))
+        for user in (me, active, gone):
+            record_presence(session, ticket_id, user)
+        record_presence(session, ticket_id, active, editing=True)  # a second visit updates the row
+        present = others_present(session, ticket_id, me)
+        assert [(person.name, person.editing) for person in present] == [("Actief", True)]
+
+
+def test_macro_rules(settings, staff_id):
+    from helpdesk.tickets.macros import Macro, MacroError, prepare_macro, validate_macro
+
+    with pytest.raises(MacroError, match="titel .* is leeg"):
+        validate_macro("  ", "nl", "tekst")
+    with pytest.raises(MacroError, match="Taal 'de' bestaat niet"):
+        validate_macro("Titel", "de", "tekst")
+    with pytest.raises(MacroError, match="tekst van het standaardantwoord is leeg"):
+        validate_macro("Titel", "nl", " ")
+    editor_id = make_user(settings, "editor@helpdesk.test", Role.EDITOR)
+    with session_scope(settings) as session:
+        macro = Macro(title=" Titel ", language="nl", body=" Tekst ")
+        session.add(macro)
+        with pytest.raises(MacroError, match="Alleen redacteurs en beheerders"):
+            prepare_macro(session, session.get(User, staff_id), macro, is_new=True)
+        prepare_macro(session, session.get(User, editor_id), macro, is_new=True)
+        assert (macro.title, macro.body, macro.active, macro.updated_by_id) == ("Titel", "Tekst", True, editor_id)
+
+
+def test_totp_required_roles_setting(settings):
+    from helpdesk.accounts.services import totp_required_roles
+    from helpdesk.config import ConfigError
+
+    assert totp_required_roles(settings) == frozenset()
+    assert totp_required_roles(settings.with_overrides(totp_required_roles=" Admin , editor,")) == {Role.ADMIN, Role.EDITOR}
+    with pytest.raises(ConfigError, match="'owner', which is not a role"):
+        totp_required_roles(settings.with_overrides(totp_required_roles="owner"))
