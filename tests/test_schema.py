@@ -1,10 +1,40 @@
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 
-from helpdesk.db import get_engine
+import helpdesk.models  # noqa: F401
+from helpdesk import schema
+from helpdesk.db import Base, get_engine
+from helpdesk.plugins import get_registry
+from tests.conftest import make_settings
 
 
 def test_upgrade_creates_core_tables(settings):
     inspector = sa.inspect(get_engine(settings.database_url))
     tables = set(inspector.get_table_names())
-    for name in ("tickets", "messages", "attachments", "users", "audit_log", "mailbox_states"):
+    for name in ("tickets", "messages", "attachments", "users", "audit_log", "mailbox_states", "kb_articles"):
         assert name in tables
+
+
+def test_migrations_match_models(database_url, tmp_path):
+    settings = make_settings(tmp_path / "var", database_url)
+    schema.upgrade(settings)
+    get_registry()  # plugins add their tables to Base.metadata
+
+    with get_engine(database_url).connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+
+    assert differences == [], f"models differ from the migrations; write a new migration: {differences}"
+
+
+def test_downgrade_removes_all_tables(database_url, tmp_path):
+    settings = make_settings(tmp_path / "var", database_url)
+    schema.upgrade(settings)
+
+    from alembic import command
+
+    command.downgrade(schema.alembic_config(settings), "base")
+
+    tables = set(sa.inspect(get_engine(database_url)).get_table_names()) - {"alembic_version"}
+    assert tables == set()
