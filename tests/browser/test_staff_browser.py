@@ -1,14 +1,20 @@
 import re
+import threading
 
 import pyotp
 import pytest
+import waitress
 from sqlalchemy import select
+
+from admin.app import create_app
 
 from helpdesk.accounts.models import Role
 from helpdesk.db import session_scope
 from helpdesk.tickets.macros import Macro
 from helpdesk.tickets.models import Attachment, Message, Note, TicketStatus
 from tests.admin_fixtures import CLIENT_ADDRESS, PASSWORD, make_ticket, make_user
+from tests.browser.conftest import LiveServer
+from tests.services.ports import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -170,3 +176,32 @@ def test_insert_canned_reply_keeps_typed_text(live_server, staff_login):
     page.get_by_role("button", name="Standaardantwoord invoegen").click()
     page.wait_for_load_state()
     assert page.get_by_label("Antwoord aan de cliënt").input_value() == "Beste,\n\nJe kunt je anoniem laten testen."
+
+
+@pytest.fixture
+def totp_server(sqlite_settings):
+    """Serve the app with TOTP required for administrators, as HELPDESK_TOTP_REQUIRED_ROLES=admin does."""
+    settings = sqlite_settings.with_overrides(totp_required_roles="admin")
+    server = waitress.create_server(create_app(settings), host="127.0.0.1", port=free_port(), threads=2)
+    thread = threading.Thread(target=server.run, name="waitress-totp", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(url=f"http://127.0.0.1:{server.effective_port}", settings=settings)
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+def test_required_totp_set_up_at_first_login(totp_server, page):
+    make_user(totp_server.settings, "boss@helpdesk.test", Role.ADMIN)
+    sign_in(page, totp_server, "boss@helpdesk.test")
+    assert page.url == f"{totp_server.url}/admin/account/totp-setup"
+
+    page.goto(f"{totp_server.url}/admin/users/")
+    assert page.url == f"{totp_server.url}/admin/account/totp-setup"  # nothing else opens first
+    secret = page.locator("code.secret").first.inner_text()
+    page.get_by_label("Code uit je app").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Tweestapsverificatie aanzetten").click()
+    page.wait_for_url(f"{totp_server.url}/admin/queue/")
+    assert page.get_by_text("Tweestapsverificatie staat aan.").is_visible()
+    assert page.goto(f"{totp_server.url}/admin/users/").status == 200
