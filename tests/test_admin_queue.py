@@ -133,7 +133,7 @@ def test_queue_rejects_invalid_filter_values(agent_client, tickets, query, messa
 
 def test_queue_filter_form_has_labels(agent_client, tickets):
     page = agent_client.get("/admin/queue/").get_data(as_text=True)
-    for name in ("search", "status", "theme", "language", "assignee", "older_than", "urgent"):
+    for name in ("search", "status", "theme", "language", "assignee", "older_than", "urgent", "delivery_problem"):
         field_id = re.search(rf'<(?:input|select) id="([^"]+)"[^>]*name="{name}"', page)
         assert field_id, name
         assert f'<label for="{field_id.group(1)}">' in page, name
@@ -143,6 +143,18 @@ def test_queue_links_keep_filters(agent_client, tickets):
     page = agent_client.get("/admin/queue/?status=new&search=vraag").get_data(as_text=True)
     assert 'href="/admin/queue/?status=new&amp;search=vraag&amp;sort=id"' in page
     assert 'href="/admin/queue/?status=closed&amp;search=vraag"' in page
+
+
+def test_queue_flags_failed_replies(agent_client, settings, tickets):
+    from helpdesk.db import session_scope
+    from helpdesk.tickets.models import DeliveryState, Direction, Message
+
+    with session_scope(settings) as session:
+        for ticket, state in (("old", DeliveryState.FAILED), ("new", DeliveryState.SENT), ("closed", DeliveryState.BOUNCED)):
+            session.add(Message(ticket_id=tickets[ticket], direction=Direction.OUTBOUND, message_id=f"reply-{ticket}@helpdesk.test", body="x", delivery_state=state))
+    assert queue_ids(agent_client, "?delivery_problem=1") == [tickets["closed"], tickets["old"]]
+    page = agent_client.get("/admin/queue/").get_data(as_text=True)
+    assert page.count("antwoord niet aangekomen") == 2
 
 
 def test_queue_never_shows_sender_address(agent_client, tickets):

@@ -66,6 +66,8 @@ def query_args(query: QueueQuery) -> dict[str, str]:
         args["older_than"] = str(query.older_than_days)
     if query.urgent:
         args["urgent"] = "1"
+    if query.delivery_problem:
+        args["delivery_problem"] = "1"
     if query.sort:
         args["sort"] = query.sort
     if query.descending:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
 from helpdesk.db import utcnow
-from helpdesk.tickets.models import Message, Ticket, TicketStatus, message_search_document
+from helpdesk.tickets.models import DeliveryState, Direction, Message, Ticket, TicketStatus, message_search_document
 
 PAGE_SIZE = 25
 MAX_SEARCH_WORDS = 8
@@ -55,6 +55,7 @@ class QueueQuery:
     assignee: Optional[int | str] = None  # a user id, or UNASSIGNED
     older_than_days: Optional[int] = None  # created more than this many days ago
     urgent: bool = False
+    delivery_problem: bool = False  # only tickets with a failed or bounced reply
     search: str = ""
     sort: Optional[str] = None  # None: urgent first, then the longest waiting
     descending: bool = False
@@ -76,6 +77,7 @@ class QueueRow:
     assignee_name: Optional[str]
     created_at: dt.datetime
     last_message_at: dt.datetime
+    delivery_problem: bool  # a reply failed or bounced
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ def parse_query(args: dict[str, str]) -> QueueQuery:
         assignee=assignee,
         older_than_days=_whole_number(args, "older_than", "Ouder dan (dagen)", 0, MAX_AGE_DAYS),
         urgent=args.get("urgent") in {"1", "y", "on", "true"},
+        delivery_problem=args.get("delivery_problem") in {"1", "y", "on", "true"},
         search=(args.get("search") or "").strip()[:200],
         sort=sort,
         descending=args.get("desc") == "1",
@@ -190,12 +193,25 @@ def _conditions(session: Session, query: QueueQuery, now: dt.datetime) -> list[C
         conditions.append(Ticket.created_at < now - dt.timedelta(days=query.older_than_days))
     if query.urgent:
         conditions.append(Ticket.urgent.is_(True))
+    if query.delivery_problem:
+        conditions.append(_delivery_problem())
     matched = search_condition(session, query.search)
     if matched is not None:
         conditions.append(matched)
     elif query.search:
         conditions.append(false())  # only punctuation: nothing can match
     return conditions
+
+
+def _delivery_problem() -> ColumnElement[bool]:
+    """Return the condition that a reply on the ticket failed or bounced."""
+    return exists(
+        select(Message.id).where(
+            Message.ticket_id == Ticket.id,
+            Message.direction == Direction.OUTBOUND,
+            Message.delivery_state.in_([DeliveryState.FAILED, DeliveryState.BOUNCED]),
+        )
+    )
 
 
 def _order(query: QueueQuery) -> list:
@@ -219,6 +235,7 @@ def _rows_query(conditions: list[ColumnElement[bool]], query: QueueQuery, page: 
             func.coalesce(func.nullif(User.display_name, ""), User.email).label("assignee_name"),
             Ticket.created_at,
             Ticket.last_message_at,
+            _delivery_problem().label("delivery_problem"),
         )
         .outerjoin(User, User.id == Ticket.assignee_id)
         .where(*conditions)
