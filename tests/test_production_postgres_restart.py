@@ -56,6 +56,10 @@ def counts_when_up(settings) -> dict[str, int] | None:
         return None
 
 
+# The fault is timed against a worker that runs at its own pace; when it
+# lands after the last mail the run proved nothing, so only that case is
+# run again. A lost or duplicated mail fails at once.
+@pytest.mark.flaky(reruns=2, only_rerun=['the poll finished before the restart'])
 def test_restart_during_ingest_loses_nothing(cluster_settings, postgres_cluster, imap_account, private_redis, celery_worker):
     settings = cluster_settings.with_overrides(
         broker_url=private_redis.url(), mailbox_urls=(imap_account.imap_url,), imap_after_processing="seen"
