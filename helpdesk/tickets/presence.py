@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Optional
 
 from sqlalchemy import ForeignKey, UniqueConstraint, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from helpdesk.accounts.models import User
@@ -43,20 +44,20 @@ class Presence:
 
 
 def record_presence(session: Session, ticket_id: int, user: User, *, editing: bool = False, now: dt.datetime | None = None) -> None:
-    """Store that `user` has the ticket open now (and is editing its draft when `editing`)."""
+    """Store that `user` has the ticket open now (and is editing its draft when `editing`).
+
+    One upsert, so two tabs of one user that load the page at once cannot
+    both insert a row.
+    """
     now = now or utcnow()
-    row = session.scalar(select(TicketPresence).where(TicketPresence.ticket_id == ticket_id, TicketPresence.user_id == user.id))
-    if row is None:
-        # Two tabs of one user can insert at once; the loser updates the winner's row.
-        try:
-            with session.begin_nested():
-                session.add(TicketPresence(ticket_id=ticket_id, user_id=user.id, viewed_at=now, edited_at=now if editing else None))
-            return
-        except IntegrityError:
-            row = session.scalar(select(TicketPresence).where(TicketPresence.ticket_id == ticket_id, TicketPresence.user_id == user.id))
-    row.viewed_at = now
-    if editing:
-        row.edited_at = now
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    changes = {"viewed_at": now, "edited_at": now} if editing else {"viewed_at": now}
+    statement = (
+        insert(TicketPresence)
+        .values(ticket_id=ticket_id, user_id=user.id, viewed_at=now, edited_at=now if editing else None)
+        .on_conflict_do_update(index_elements=["ticket_id", "user_id"], set_=changes)
+    )
+    session.execute(statement)
 
 
 def others_present(session: Session, ticket_id: int, user: User, now: dt.datetime | None = None) -> list[Presence]:
