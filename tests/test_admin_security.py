@@ -1,9 +1,12 @@
 import re
 
-from tests.admin_fixtures import agent, agent_client, app, client, make_ticket  # noqa: F401 (pytest fixtures)
+from helpdesk.accounts.models import Role
+from tests.admin_fixtures import agent, agent_client, app, client, login, make_ticket, make_user  # noqa: F401 (pytest fixtures)
 
 # Inline code, that is; JSON data blocks (structured data for search engines) never run.
 INLINE_SCRIPT = re.compile(r'<script(?![^>]*\b(?:src=|type="application/(?:ld\+)?json"))[^>]*>', re.IGNORECASE)
+# Event-handler attributes and javascript: links, which the CSP blocks as inline script.
+INLINE_HANDLER = re.compile(r'\son[a-z]+="|href="javascript:', re.IGNORECASE)
 
 
 def assert_security_headers(response, url, referrer_policy="no-referrer"):
@@ -36,9 +39,21 @@ def test_security_headers_on_public_and_login_pages(client):
 
 def test_pages_have_no_inline_script(agent_client, settings):
     ticket_id = make_ticket(settings)
-    for url in ("/admin/login", "/admin/queue/", f"/admin/ticket/{ticket_id}", "/admin/account/", "/faq/nl/"):
+    for url in ("/admin/login", "/admin/queue/", f"/admin/ticket/{ticket_id}", "/admin/account/", "/admin/stats/", "/faq/nl/"):
         page = agent_client.get(url).get_data(as_text=True)
         assert not INLINE_SCRIPT.search(page), url
+        assert not INLINE_HANDLER.search(page), url
+
+
+def test_admin_pages_have_no_inline_script(client, settings):
+    make_user(settings, "boss@helpdesk.test", Role.ADMIN)
+    login(client, "boss@helpdesk.test")
+    for url in ("/admin/macros/", "/admin/macros/new/", "/admin/users/", "/admin/users/new/", "/admin/users/edit/?id=1", "/admin/audit/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        page = response.get_data(as_text=True)
+        assert not INLINE_SCRIPT.search(page), url
+        assert not INLINE_HANDLER.search(page), url
 
 
 def test_assets_are_served_by_the_app(agent_client):

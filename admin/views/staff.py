@@ -53,6 +53,9 @@ class UserAdminView(RoleRequiredMixin, ModelView):
     form_base_class = ModelForm
     can_delete = False  # deactivate instead, so the audit log keeps its users
     can_view_details = False
+    list_template = "admin/model_list.html"
+    create_template = "admin/model_create.html"
+    edit_template = "admin/model_edit.html"
     column_list = ["email", "display_name", "role", "language", "active", "can_reveal", "totp_secret", "locked_until", "last_login_at"]
     column_labels = {
         "email": _l("E-mailadres"),
