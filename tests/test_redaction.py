@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, strategies as st
 
 from helpdesk.redaction import detect, publication_problems, redact
+from helpdesk.redaction.detector import TYPE_RANK, resolve_overlaps
+from helpdesk.redaction.entities import Entity
 
 
 def found(text: str) -> list[tuple[str, str]]:
@@ -305,3 +308,61 @@ def test_publication_problems_lists_each_detail():
 )
 def test_personal_links_stay_urls(text, value):
     assert_found(text, "URL", value)
+
+
+def resolve_overlaps_pairwise(candidates: list[Entity]) -> list[Entity]:
+    """Select entities as resolve_overlaps does, checking each candidate against every kept one."""
+    ordered = sorted(candidates, key=lambda entity: (entity.start - entity.end, TYPE_RANK[entity.type], entity.start))
+    kept: list[Entity] = []
+    for candidate in ordered:
+        if candidate.end <= candidate.start:
+            continue
+        if any(candidate.start < other.end and other.start < candidate.end for other in kept):
+            continue
+        kept.append(candidate)
+    return sorted(kept, key=lambda entity: entity.start)
+
+
+candidate_entities = st.builds(
+    lambda start, length, entity_type: Entity(start, start + length, entity_type),
+    st.integers(0, 60),
+    st.integers(-1, 12),
+    st.sampled_from(sorted(TYPE_RANK)),
+)
+
+
+@given(st.lists(candidate_entities, max_size=40))
+def test_overlap_resolution_matches_pairwise(candidates):
+    assert resolve_overlaps(candidates) == resolve_overlaps_pairwise(candidates)
+
+
+@pytest.mark.timeout(60)
+def test_overlap_resolution_many_candidates():
+    # 200,000 spans with one nested span each: a pairwise check needs about 2 * 10**10 comparisons.
+    candidates = [Entity(start, start + 3, "PHONE") for start in range(0, 800_000, 4)]
+    candidates += [Entity(start + 1, start + 2, "PERSON") for start in range(0, 800_000, 4)]
+
+    kept = resolve_overlaps(candidates)
+
+    assert len(kept) == 200_000
+    assert {entity.type for entity in kept} == {"PHONE"}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        pytest.param("0478 12 34 56, " * 70_000, "0478", id="phones"),
+        pytest.param("Kerkstraat 12 " * 60_000, "Kerkstraat", id="addresses"),
+        pytest.param("Jan " * 200_000, "Jan", id="given-names"),
+    ],
+)
+def test_redact_megabyte_of_repeated_details(text, detail):
+    assert detail not in redact(text).text
+
+
+@pytest.mark.timeout(60)
+def test_redact_many_closing_lines():
+    text = "Groeten\n" * 125_000
+
+    assert redact(text).text == text

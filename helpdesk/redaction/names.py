@@ -346,7 +346,13 @@ class NameFinder(NameParser):
 
     def _name_parts_of_line(self, index: int, end: int) -> None:
         """Report the name parts of a signature line that brackets split: "M.A. (Marloes) de Jong-Bakker"."""
-        line_tokens = [position for position in range(index, len(self.tokens)) if self.tokens[position].end <= end]
+        # Stop after seven tokens: a longer line is no signature, and scanning to the end
+        # of the text on each of many short lines would take quadratic time.
+        line_tokens = []
+        position = index
+        while position < len(self.tokens) and self.tokens[position].end <= end and len(line_tokens) < 7:
+            line_tokens.append(position)
+            position += 1
         if not 1 < len(line_tokens) <= 6:
             return
         if not any(self.is_given(self.tokens[position]) or self.is_surname(self.tokens[position]) for position in line_tokens):
