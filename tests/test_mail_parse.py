@@ -180,6 +180,23 @@ def test_very_long_line():
     assert parsed.subject == "Lang"
 
 
+@pytest.mark.timeout(60)
+def test_long_references_keep_first_and_last_ids():
+    # Deduplicating 80,000 ids with list membership tests takes minutes.
+    ids = [f"<id-{number}@example.net>" for number in range(80_000)]
+    raw = (
+        "From: a@example.net\r\nSubject: Lang\r\nMessage-ID: <refs@example.net>\r\n"
+        f"References: {' '.join(ids + ids[:10])}\r\n\r\nTekst\r\n"
+    ).encode()
+
+    parsed = parse_message(raw)
+
+    assert len(parsed.references) == 101
+    assert parsed.references[0] == "id-0@example.net"
+    assert parsed.references[1] == "id-79900@example.net"
+    assert parsed.references[-1] == "id-79999@example.net"
+
+
 def test_too_large_keeps_headers_only():
     raw = (FIXTURES / "reply-dutch-quoted.eml").read_bytes()
 

@@ -25,6 +25,9 @@ FOLDED_LINE = re.compile(r"\r?\n[ \t]*")
 MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 BARE_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 MAX_MESSAGE_ID_LENGTH = 998  # the SMTP line limit; longer values are not real ids
+# Threading needs the thread's first id and the most recent ones, so a References
+# header keeps its first id and its last 100.
+MAX_MESSAGE_IDS = 101
 
 
 @dataclass(frozen=True)
@@ -160,17 +163,20 @@ def parse_addresses(message: Message, name: str, fallback_charset: str | None = 
 
 
 def message_ids(value: str | None) -> list[str]:
-    """Return the ids in a Message-ID, In-Reply-To or References value, without brackets."""
+    """Return the distinct ids in a Message-ID, In-Reply-To or References value, without brackets.
+
+    Of more than MAX_MESSAGE_IDS ids only the first and the last ones are kept.
+    """
     if not value:
         return []
     found = [match.group(1) for match in MESSAGE_ID.finditer(value)]
     if not found:
         # Some clients omit the brackets; take bare tokens that look like ids.
         found = [token.strip("<>,;") for token in value.split() if "@" in token]
-    unique: list[str] = []
-    for message_id in found:
-        if message_id and len(message_id) <= MAX_MESSAGE_ID_LENGTH and message_id not in unique:
-            unique.append(message_id)
+    valid = (message_id for message_id in found if message_id and len(message_id) <= MAX_MESSAGE_ID_LENGTH)
+    unique = list(dict.fromkeys(valid))
+    if len(unique) > MAX_MESSAGE_IDS:
+        unique = unique[:1] + unique[-(MAX_MESSAGE_IDS - 1):]
     return unique
 
 
