@@ -14,6 +14,7 @@ from helpdesk.db import session_scope
 from helpdesk.ingest.polling import poll_mailbox
 from helpdesk.ingest.removal import delete_mailbox_copies
 from helpdesk.ingest.sources import mailbox_key
+from helpdesk.outbound.services import queue_reply
 from helpdesk.privacy.retention import MailboxCopy
 from helpdesk.tickets.models import Ticket
 
@@ -155,6 +156,22 @@ def test_tickets_export_has_no_addresses(sqlite_settings):
     assert "urgent" in tickets[0]
     assert "language" in tickets[0]
     assert "@" not in result.stdout.replace("[e-mailadres]", "")
+
+
+def test_tickets_export_redacts_staff_replies(sqlite_settings):
+    run_cli(sqlite_settings, "ingest", str(FIXTURES / "reply-dutch-quoted.eml"))
+    with session_scope(sqlite_settings) as session:
+        ticket = session.scalars(select(Ticket)).one()
+        queue_reply(session, sqlite_settings, ticket, "Dag Marie Dubois,\n\nbel ons op 0478 12 34 56.", None)
+
+    result = run_cli(sqlite_settings, "tickets", "export", "--json")
+
+    assert result.exit_code == 0, result.output
+    [reply] = [message for message in json.loads(result.stdout)[0]["messages"] if message["direction"] == "outbound"]
+    assert "Marie" not in reply["body"]
+    assert "0478" not in reply["body"]
+    assert "[naam]" in reply["body"]
+    assert "[telefoonnummer]" in reply["body"]
 
 
 def test_delete_copies_from_maildir(sqlite_settings, tmp_path):

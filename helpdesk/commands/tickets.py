@@ -1,4 +1,8 @@
-"""`helpdesk tickets export --json`: tickets with redacted messages, never addresses."""
+"""`helpdesk tickets export --json`: tickets with redacted messages, never addresses.
+
+Inbound text is stored redacted. Outbound staff replies are stored as sent,
+and they often name the client, so the export redacts them here.
+"""
 
 from __future__ import annotations
 
@@ -11,20 +15,27 @@ from sqlalchemy.orm import selectinload
 from helpdesk import schema
 from helpdesk.cli import get_settings, main
 from helpdesk.db import session_scope
-from helpdesk.tickets.models import Message, Ticket
+from helpdesk.redaction import redact
+from helpdesk.tickets.models import Direction, Message, Ticket
 
 
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _redacted_outbound(message: Message, text: str) -> str:
+    if message.direction == Direction.OUTBOUND and text:
+        return redact(text).text
+    return text
+
+
 def _message_record(message: Message) -> dict:
     return {
         "id": message.id,
         "direction": message.direction.value,
-        "subject": message.subject,
-        "body": message.body,
-        "new_text": message.new_text,
+        "subject": _redacted_outbound(message, message.subject),
+        "body": _redacted_outbound(message, message.body),
+        "new_text": _redacted_outbound(message, message.new_text),
         "language": message.language,
         "automatic": message.is_automatic,
         "automatic_reason": message.automatic_reason,
