@@ -30,6 +30,12 @@ VOTE_TOKEN_MAX_AGE_SECONDS = 2 * 24 * 3600
 # NOTE: an estimate of honest traffic per article and day; raise it if real
 # counts approach it.
 MAX_VOTES_PER_ARTICLE_PER_DAY = 1000
+# Anyone can send searches that match nothing, so a script could fill the table
+# with new queries. Past this many distinct queries a day, over all languages,
+# only queries already stored that day are counted.
+# NOTE: two requests at once can both pass the check, so the cap may be
+# exceeded by the number of concurrent requests.
+MAX_SEARCH_MISS_QUERIES_PER_DAY = 1000
 
 _VOTE_SALT = "faq-vote"
 _SPACES = re.compile(r"\s+")
@@ -60,18 +66,39 @@ def _increment(session: Session, model, keys: dict, counts: dict[str, int]) -> N
 
 
 def normalise_query(query: str) -> str:
-    """Fold case and accents, collapse spaces and redact identifying details, for storing a query."""
-    folded = _SPACES.sub(" ", fold(query or "")).strip()[:MAX_QUERY_LENGTH]
-    return redact(folded).text[:MAX_QUERY_LENGTH]
+    """Redact identifying details, then fold case and accents and collapse spaces, for storing a query.
+
+    Redaction comes first because it reads capitals: "Marie Dubois" is a name,
+    "marie dubois" inside a sentence is not.
+    """
+    spaced = _SPACES.sub(" ", query or "").strip()[:MAX_QUERY_LENGTH]
+    return fold(redact(spaced).text)[:MAX_QUERY_LENGTH]
 
 
-def record_search_miss(session: Session, language: str, query: str, day: dt.date | None = None) -> None:
-    """Count one public search in `language` that found nothing."""
+def record_search_miss(session: Session, language: str, query: str, day: dt.date | None = None) -> bool:
+    """Count one public search in `language` that found nothing.
+
+    Return False when the query is empty, or when it is new and the day already
+    has MAX_SEARCH_MISS_QUERIES_PER_DAY distinct queries, so it was dropped.
+    """
     normalised = normalise_query(query)
     if not normalised:
-        return
+        return False
     day = day or dt.date.today()
-    _increment(session, SearchMiss, {"day": day, "language": language, "query": normalised}, {"count": 1})
+    keys = {"day": day, "language": language, "query": normalised}
+    if not _search_miss_exists(session, keys) and _search_misses_on(session, day) >= MAX_SEARCH_MISS_QUERIES_PER_DAY:
+        return False
+    _increment(session, SearchMiss, keys, {"count": 1})
+    return True
+
+
+def _search_miss_exists(session: Session, keys: dict) -> bool:
+    row = session.scalar(select(SearchMiss.id).filter_by(**keys))
+    return row is not None
+
+
+def _search_misses_on(session: Session, day: dt.date) -> int:
+    return session.scalar(select(func.count()).select_from(SearchMiss).where(SearchMiss.day == day))
 
 
 def vote_serializer(secret_key: str) -> URLSafeTimedSerializer:

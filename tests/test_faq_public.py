@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from helpdesk.db import session_scope
+from kb import faq_feedback
 from kb.articles import create_draft, get_article
 from kb.faq_models import ArticleVote
 from kb.mining_models import SearchMiss
@@ -152,6 +153,38 @@ def test_search_is_not_cached_and_counts_misses(client, settings, articles):
     assert misses["parkeerboete club"] == 2
     assert not any("0470" in query for query in misses)
     assert "gescheurd condoom" not in misses
+
+
+def test_search_miss_redacted_before_folding(client, settings, articles):
+    client.get("/faq/nl/search?q=hiv+test+Marie+Dubois")
+
+    with session_scope(settings) as session:
+        queries = list(session.scalars(select(SearchMiss.query)))
+    assert queries == ["hiv test [naam]"]
+
+
+def test_search_misses_capped_per_day(settings, monkeypatch):
+    monkeypatch.setattr(faq_feedback, "MAX_SEARCH_MISS_QUERIES_PER_DAY", 3)
+    day = dt.date(2026, 11, 2)
+
+    with session_scope(settings) as session:
+        stored = [faq_feedback.record_search_miss(session, "nl", f"vraag {number}", day=day) for number in range(5)]
+        repeated = faq_feedback.record_search_miss(session, "fr", "vraag 0", day=day)
+        repeated_stored = faq_feedback.record_search_miss(session, "nl", "vraag 1", day=day)
+        next_day = faq_feedback.record_search_miss(session, "nl", "vraag 4", day=day + dt.timedelta(days=1))
+
+    assert stored == [True, True, True, False, False]
+    assert repeated is False
+    assert repeated_stored is True
+    assert next_day is True
+    with session_scope(settings) as session:
+        counts = {(miss.day, miss.query): miss.count for miss in session.scalars(select(SearchMiss))}
+    assert counts == {
+        (day, "vraag 0"): 1,
+        (day, "vraag 1"): 2,
+        (day, "vraag 2"): 1,
+        (day + dt.timedelta(days=1), "vraag 4"): 1,
+    }
 
 
 def test_sitemap_lists_published_articles(client, settings, articles):
