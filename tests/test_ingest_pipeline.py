@@ -358,6 +358,25 @@ def test_unreadable_mail_quarantined(settings):
     assert decrypt_bytes(settings, ticket.messages[0].raw_encrypted) == raw
 
 
+def test_parse_problem_is_redacted(settings):
+    # A content type is quoted in the problem list, and a sender can put an address in it.
+    raw = (
+        b"From: Client Een <client.een@example.net>\r\nSubject: Vraag\r\nMessage-ID: <problem@example.net>\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain\r\n\r\nHallo\r\n"
+        b"--b\r\nContent-Type: application/marie.dubois@example.net\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        b"QUJD=\r\n--b--\r\n"
+    )
+
+    with session_scope(settings) as session:
+        outcome = ingest_raw(session, settings, raw)
+        problem = session.get(Message, outcome.message_id).parse_problem
+
+    assert "InvalidBase64PaddingDefect" in problem
+    assert "[e-mailadres]" in problem
+    assert "marie.dubois" not in problem
+
+
 def test_large_attachment_dropped_with_reason(settings):
     settings = settings.with_overrides(max_attachment_bytes=10)
     message = EmailMessage()

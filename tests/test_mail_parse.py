@@ -197,6 +197,20 @@ def test_long_references_keep_first_and_last_ids():
     assert parsed.references[-1] == "id-79999@example.net"
 
 
+def test_unknown_charset_label_not_echoed():
+    raw = (
+        b"From: a@example.net\r\nSubject: Vraag\r\nMessage-ID: <charset@example.net>\r\n"
+        b'Content-Type: text/plain; charset="Marie Dubois 0478 12 34 56 marie@example.net"\r\n\r\nHallo\r\n'
+    )
+
+    parsed = parse_message(raw)
+
+    assert "text/plain: unknown charset declared" in parsed.problems
+    assert not any("Marie" in problem for problem in parsed.problems)
+    assert not any("0478" in problem for problem in parsed.problems)
+    assert not any("marie@" in problem for problem in parsed.problems)
+
+
 def test_too_large_keeps_headers_only():
     raw = (FIXTURES / "reply-dutch-quoted.eml").read_bytes()
 

@@ -76,7 +76,8 @@ def store_message(
         raw_size=len(raw),
         is_automatic=parsed.automatic is not None,
         automatic_reason=parsed.automatic[:64] if parsed.automatic else None,
-        parse_problem="; ".join(parsed.problems)[:MAX_PROBLEM_LENGTH] or None,
+        # Problems quote parts of headers, such as content types, so they are redacted like the text.
+        parse_problem=redacted("; ".join(parsed.problems))[:MAX_PROBLEM_LENGTH] or None,
     )
     if source is not None:
         message.mailbox = source.mailbox

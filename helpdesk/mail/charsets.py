@@ -100,7 +100,8 @@ def decode_bytes(data: bytes, declared: str | None = None) -> DecodedText:
     codec = codec_for(declared)
     problem: str | None = None
     if declared and codec is None:
-        problem = f"unknown charset {declared!r}"
+        # The label is free text from the mail, so it may hold a name or an address.
+        problem = "unknown charset declared"
 
     if codec is not None:
         decoded = _decode_declared(data, codec, declared or codec)
