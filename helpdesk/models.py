@@ -1,4 +1,4 @@
-"""Import every core model so that Base.metadata knows all core tables."""
+"""Import every core model so that Base.metadata contains all core tables."""
 
 from helpdesk.accounts.models import AuditEntry, Role, User
 from helpdesk.ingest.models import IngestRecord, MailboxState

@@ -105,9 +105,10 @@ ensure_redis
 ensure_postgres
 configure_postgres_login
 
-# A hung test fails after 10 minutes instead of holding the whole run. Most
-# tests wait on servers and worker processes rather than the CPU, so they run
-# in HELPDESK_TEST_PROCESSES processes (default 2); set it to 0 to run in one.
+# A hung test fails after 10 minutes instead of holding the whole run.
+# Most tests wait on servers and worker processes rather than the CPU, so
+# they run in HELPDESK_TEST_PROCESSES processes (default 2). Set it to 0 to
+# run them in one process.
 status=0
 .venv/bin/pytest --timeout=600 -n "${HELPDESK_TEST_PROCESSES:-2}" "$@" || status=$?
 if [ "$status" -eq 5 ]; then

@@ -213,9 +213,9 @@ def assert_exactly_once(settings: Settings, account: ImapAccount, run: FaultRun,
     assert last_uid == max(account.folder_uids()), "the stored last UID is not the INBOX's highest UID"
 
 
-# The fault is timed against a worker that runs at its own pace; when it
-# lands after the last mail the run proved nothing, so only that case is
-# run again. A lost or duplicated mail fails at once.
+# The worker runs at its own pace, so a fault can land after the last mail.
+# Such a run proves nothing and is the only case run again. A lost or
+# duplicated mail fails at once.
 @pytest.mark.flaky(reruns=2, only_rerun=['fired after every mail was processed'])
 @pytest.mark.dovecot
 @pytest.mark.redis
@@ -245,9 +245,9 @@ def private_redis(tmp_path):
     server.stop()
 
 
-# The fault is timed against a worker that runs at its own pace; when it
-# lands after the last mail the run proved nothing, so only that case is
-# run again. A lost or duplicated mail fails at once.
+# The worker runs at its own pace, so a fault can land after the last mail.
+# Such a run proves nothing and is the only case run again. A lost or
+# duplicated mail fails at once.
 # TODO: place the restarts mid-poll deterministically; the last SIGKILL often
 # lands after the final batch under parallel runs, so this test is opt-in.
 @pytest.mark.skipif(

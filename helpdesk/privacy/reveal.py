@@ -17,7 +17,7 @@ MIN_REASON_LENGTH = 10
 
 
 class RevealRefused(PermissionError):
-    """The original cannot be shown; the message says why in Dutch."""
+    """The original cannot be shown. The message states the reason in Dutch."""
 
 
 def reveal_original(session: Session, settings: Settings, message_row_id: int, user: User, reason: str) -> str:

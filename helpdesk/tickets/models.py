@@ -72,9 +72,9 @@ class Ticket(Base):
     quarantine_reason: Mapped[Optional[str]] = mapped_column(Text)
     mailbox: Mapped[Optional[str]] = mapped_column(String(128), index=True)
 
-    # The sender address is stored only encrypted (Fernet) so that a reply can
-    # be sent; sender_hash is a keyed hash that groups tickets of one client
-    # and rate-limits acknowledgements without revealing the address.
+    # The sender address is stored only encrypted (Fernet), so that a reply
+    # can be sent. sender_hash is a keyed hash that groups one client's
+    # tickets and rate-limits acknowledgements without revealing the address.
     sender_encrypted: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
     sender_hash: Mapped[Optional[str]] = mapped_column(String(64), index=True)
 
