@@ -1,12 +1,16 @@
-"""HTML for display: mail parts for staff and Markdown articles for the FAQ, both sanitised with nh3."""
+"""HTML for display: mail parts for staff, sanitised with nh3, and byte sizes.
+
+Article bodies render through kb.markup.article_html, shared with the static export.
+"""
 
 from __future__ import annotations
 
-import markdown
 import nh3
 from babel.numbers import format_decimal
 from flask_babel import get_locale
 from markupsafe import Markup
+
+from kb.markup import LINK_SCHEMES
 
 # No img, video, audio, iframe, form or style: a mail shown to staff must not
 # load anything (remote images report that the mail was read) or restyle the page.
@@ -17,13 +21,6 @@ MAIL_TAGS = {
 }
 MAIL_ATTRIBUTES = {"a": {"href", "title"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
 MAIL_DROPPED_WITH_CONTENT = {"script", "style", "title", "head", "noscript", "template", "svg", "math"}
-
-ARTICLE_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "dd", "dl", "dt", "em", "h2", "h3", "h4", "hr",
-    "i", "li", "ol", "p", "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
-}
-ARTICLE_ATTRIBUTES = {"a": {"href", "title"}}
-LINK_SCHEMES = {"http", "https", "mailto", "tel"}
 
 
 def sanitize_mail_html(html: str | None) -> Markup:
@@ -37,20 +34,6 @@ def sanitize_mail_html(html: str | None) -> Markup:
         attributes=MAIL_ATTRIBUTES,
         url_schemes=LINK_SCHEMES,
         link_rel="noopener noreferrer nofollow",
-    )
-    return Markup(cleaned)
-
-
-def render_article_markdown(text: str) -> Markup:
-    """Turn an article body into sanitised HTML: raw HTML in the Markdown is cleaned too."""
-    html = markdown.markdown(text or "", extensions=["sane_lists", "tables"], output_format="html")
-    cleaned = nh3.clean(
-        html,
-        tags=ARTICLE_TAGS,
-        clean_content_tags={"script", "style"},
-        attributes=ARTICLE_ATTRIBUTES,
-        url_schemes=LINK_SCHEMES,
-        link_rel="noopener noreferrer",
     )
     return Markup(cleaned)
 
