@@ -3,6 +3,7 @@
 from helpdesk.accounts.models import AuditEntry, Role, User
 from helpdesk.ingest.models import IngestRecord, MailboxState
 from helpdesk.privacy.models import ErasedMessage
+from helpdesk.teams.models import MailboxRoute, Team
 from helpdesk.tickets.macros import Macro
 from helpdesk.tickets.models import (
     Attachment,
@@ -25,11 +26,13 @@ __all__ = [
     "IngestRecord",
     "Direction",
     "Macro",
+    "MailboxRoute",
     "MailboxState",
     "Message",
     "Note",
     "Role",
     "Suggestion",
+    "Team",
     "Ticket",
     "TicketEvent",
     "TicketPresence",

@@ -19,6 +19,15 @@ def run_migrations() -> None:
     connectable = config.attributes.get("connection") or get_engine(url)
 
     def run(connection) -> None:
+        foreign_keys_paused = connection.dialect.name == "sqlite" and not connection.in_transaction()
+        if foreign_keys_paused:
+            # A batch migration copies a table and drops the old one. With
+            # foreign keys on, SQLite deletes the old rows first and fires the
+            # ON DELETE actions of every table that refers to them (cascades
+            # delete messages, SET NULL clears assignees). The pragma is
+            # ignored inside a transaction, so it is set before one begins.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
@@ -27,6 +36,9 @@ def run_migrations() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+        if foreign_keys_paused:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
     if hasattr(connectable, "connect"):
         with connectable.connect() as connection:

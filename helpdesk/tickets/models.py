@@ -71,6 +71,8 @@ class Ticket(Base):
     urgent_reason: Mapped[Optional[str]] = mapped_column(String(32))
     quarantine_reason: Mapped[Optional[str]] = mapped_column(Text)
     mailbox: Mapped[Optional[str]] = mapped_column(String(128), index=True)
+    # Set from the mailbox route when the ticket is created; None means every staff member sees it.
+    team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), index=True)
 
     # The sender address is stored only encrypted (Fernet), so that a reply
     # can be sent. sender_hash is a keyed hash that groups one client's
