@@ -202,6 +202,41 @@ def test_article_inserted_in_ticket_language(agent_client, settings, article):
         assert ticket.draft_slugs == ["waar-testen"]
 
 
+SIGNED_DRAFT = "Dag,\n\nBedankt voor je vraag.\n\nHeb je nog vragen? Antwoord gewoon op deze mail.\n\nMet vriendelijke groeten,\nHet team"
+
+
+def test_article_inserted_before_sign_off(agent_client, settings, article):
+    ticket_id = make_ticket(settings, language="nl")
+
+    post(agent_client, ticket_id, "draft", {"body": SIGNED_DRAFT.replace("\n", "\r\n"), "article": article, "insert_article": "1"})
+
+    with session_scope(settings) as session:
+        draft = session.get(Ticket, ticket_id).draft
+    assert draft.index("Bedankt voor je vraag.") < draft.index("Waar kan ik me laten testen?")
+    assert draft.index("Bij een testcentrum, anoniem.") < draft.index("Heb je nog vragen?")
+    assert draft.endswith("Met vriendelijke groeten,\nHet team")
+
+
+def test_article_inserted_at_posted_cursor(agent_client, settings, article):
+    ticket_id = make_ticket(settings, language="nl")
+    cursor = len("Dag,\n")
+
+    post(agent_client, ticket_id, "draft", {"body": SIGNED_DRAFT, "article": article, "insert_article": "1", "cursor": str(cursor)})
+
+    with session_scope(settings) as session:
+        draft = session.get(Ticket, ticket_id).draft
+    assert draft.startswith("Dag,\n\nWaar kan ik me laten testen?\n")
+    assert draft.index("anoniem.") < draft.index("Bedankt voor je vraag.")
+
+
+def test_ticket_page_loads_cursor_script(agent_client, settings):
+    page = page_of(agent_client, make_ticket(settings))
+
+    assert 'src="/static/ticket-tools.js"' in page
+    assert 'data-cursor-field="draft-cursor"' in page
+    assert 'id="draft-cursor"' in page
+
+
 def test_unpublished_article_is_not_inserted(agent_client, settings, article):
     ticket_id = make_ticket(settings, language="nl")
     post(agent_client, ticket_id, "draft", {"body": "Hallo", "article": "concept-artikel", "insert_article": "1"})

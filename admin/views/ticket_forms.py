@@ -20,11 +20,18 @@ class ReplyForm(DraftForm):
     insert_macro = SubmitField(_l("Standaardantwoord invoegen"))
     article = SelectField(_l("Artikel uit de kennisbank"), coerce=str, validate_choice=False, validators=[Optional()])
     insert_article = SubmitField(_l("Artikel invoegen"))
+    # Set by admin/static/ticket-tools.js while the cursor is in the draft; empty without script.
+    cursor = HiddenField(validators=[Optional()])
 
     def seen_reply_id(self) -> int:
         """Return the reply id the page was loaded with, or 0 when it is missing so that any reply counts as newer."""
         raw = (self.seen_reply.data or "").strip()
         return int(raw) if raw.isdigit() else 0
+
+    def cursor_position(self) -> int | None:
+        """Return the cursor's offset in the draft in characters, or None when staff did not place it there."""
+        raw = (self.cursor.data or "").strip()
+        return int(raw) if raw.isdigit() else None
 
 
 class RevealForm(FlaskForm):

@@ -89,10 +89,3 @@ def active_macros(session: Session, language: str | None = None) -> list[Macro]:
     """Return the active macros, those in `language` first, each group sorted by title."""
     macros = list(session.scalars(select(Macro).where(Macro.active.is_(True)).order_by(Macro.title)))
     return sorted(macros, key=lambda macro: macro.language != language)
-
-
-def insert_snippet(draft: str, snippet: str) -> str:
-    """Append `snippet` to the draft after a blank line, keeping what staff already typed."""
-    draft = (draft or "").rstrip()
-    snippet = snippet.strip()
-    return f"{draft}\n\n{snippet}" if draft else snippet

@@ -22,7 +22,7 @@ from helpdesk.plugins import get_registry
 from helpdesk.ingest.removal import RemovalSummary, delete_mailbox_copies
 from helpdesk.privacy.erasure import erase_ticket
 from helpdesk.privacy.reveal import MIN_REASON_LENGTH, RevealRefused, reveal_original
-from helpdesk.tickets.macros import insert_snippet
+from helpdesk.tickets.draft_insert import insert_snippet
 from helpdesk.tickets.models import (
     DeliveryState,
     Direction,
@@ -261,15 +261,17 @@ def raw_message_for_download(session: Session, settings: Settings, message: Mess
 
 
 def insert_into_draft(
-    session: Session, ticket: Ticket, body: str, snippet: str, user: User, *, slug: str | None = None, macro_id: int | None = None
+    session: Session, ticket: Ticket, body: str, snippet: str, user: User, *, slug: str | None = None, macro_id: int | None = None,
+    cursor: int | None = None,
 ) -> None:
-    """Append a canned reply or an article to the draft text `body` and store the result.
+    """Insert a canned reply or an article into the draft text `body` and store the result.
 
-    `body` is what staff have in the text field now, so their edits stay. An
-    inserted article's slug joins the draft's article list, which the sent
-    reply records.
+    `body` is what staff have in the text field now, so their edits stay. The
+    snippet goes at `cursor`, or before the sign-off when there is no cursor
+    (see helpdesk.tickets.draft_insert). An inserted article's slug joins the
+    draft's article list, which the sent reply records.
     """
-    ticket.draft = insert_snippet(body, snippet)
+    ticket.draft = insert_snippet(body, snippet, cursor)
     if slug is not None and slug not in (ticket.draft_slugs or []):
         ticket.draft_slugs = [*(ticket.draft_slugs or []), slug]
     detail = {"slug": slug} if slug is not None else {"macro_id": macro_id}
