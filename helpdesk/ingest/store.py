@@ -10,6 +10,7 @@ from helpdesk.db import utcnow
 from helpdesk.ingest.outcomes import Source
 from helpdesk.mail import ParsedAttachment, ParsedMessage, rewrite_html_text, sanitize_html
 from helpdesk.redaction import redact
+from helpdesk.teams.routing import team_for_mailbox
 from helpdesk.tickets.models import Attachment, Direction, Message, Ticket, TicketEvent
 
 MAX_CONTENT_TYPE_LENGTH = 255
@@ -40,6 +41,7 @@ def add_event(session: Session, ticket: Ticket, kind: str, **detail: object) -> 
 
 def new_ticket(session: Session, settings: Settings, parsed: ParsedMessage, mailbox: str | None) -> Ticket:
     ticket = Ticket(subject=redacted(parsed.subject), mailbox=mailbox, last_message_at=utcnow())
+    ticket.team_id = team_for_mailbox(session, mailbox)
     if parsed.from_address:
         ticket.sender_encrypted = encrypt(settings, parsed.from_address)
         ticket.sender_hash = address_hash(settings, parsed.from_address)

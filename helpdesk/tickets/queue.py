@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
 from helpdesk.db import utcnow
+from helpdesk.teams.access import TEAM_FILTERS
 from helpdesk.tickets.models import DeliveryState, Direction, Message, Ticket, TicketStatus, message_search_document
 
 PAGE_SIZE = 25
@@ -56,6 +57,8 @@ class QueueQuery:
     older_than_days: Optional[int] = None  # created more than this many days ago
     urgent: bool = False
     delivery_problem: bool = False  # only tickets with a failed or bounced reply
+    # helpdesk.teams.access.queue_scope turns this into a condition, because "mine" depends on the user.
+    team: Optional[str] = None
     search: str = ""
     sort: Optional[str] = None  # None: urgent first, then the longest waiting
     descending: bool = False
@@ -109,6 +112,10 @@ def parse_query(args: dict[str, str]) -> QueueQuery:
             raise QueueQueryError(f"Toegewezen aan {assignee!r} is geen gebruikersnummer: kies een naam uit de lijst.")
         assignee = int(assignee)
 
+    team = (args.get("team") or "").strip() or None
+    if team is not None and team not in TEAM_FILTERS and not team.isdigit():
+        raise QueueQueryError(f"Team {team!r} bestaat niet: kies een team uit de lijst.")
+
     sort = args.get("sort") or None
     if sort is not None and sort not in SORT_COLUMNS:
         raise QueueQueryError(f"Sorteren op {sort!r} kan niet: kies {', '.join(SORT_COLUMNS)}.")
@@ -121,6 +128,7 @@ def parse_query(args: dict[str, str]) -> QueueQuery:
         older_than_days=_whole_number(args, "older_than", "Ouder dan (dagen)", 0, MAX_AGE_DAYS),
         urgent=args.get("urgent") in {"1", "y", "on", "true"},
         delivery_problem=args.get("delivery_problem") in {"1", "y", "on", "true"},
+        team=team,
         search=(args.get("search") or "").strip()[:200],
         sort=sort,
         descending=args.get("desc") == "1",
@@ -249,10 +257,14 @@ def _count(session: Session, conditions: list[ColumnElement[bool]]) -> int:
     return session.scalar(select(func.count()).select_from(Ticket).where(*conditions)) or 0
 
 
-def queue_page(session: Session, query: QueueQuery, now: dt.datetime | None = None) -> QueuePage:
-    """Return one page of tickets that match `query` and the total number of matches."""
+def queue_page(
+    session: Session, query: QueueQuery, now: dt.datetime | None = None, scope: ColumnElement[bool] | None = None
+) -> QueuePage:
+    """Return one page of tickets that match `query` and `scope` (the tickets the user may see), and the total number of matches."""
     now = now or utcnow()
     conditions = _conditions(session, query, now)
+    if scope is not None:
+        conditions.append(scope)
 
     total = _count(session, conditions)
     page = _last_page(total, query.page)

@@ -1,0 +1,83 @@
+"""Who sees which ticket: members see their teams' tickets, administrators see all.
+
+Tickets without a team are visible to every staff member, so an
+installation with one mailbox and no teams works as before.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session
+
+from helpdesk.accounts.models import Role, User
+from helpdesk.teams.models import team_members
+from helpdesk.tickets.models import Ticket
+
+# Values of the queue's team filter besides a team id.
+TEAM_MINE = "mine"  # the user's teams and tickets without a team
+TEAM_ALL = "all"  # every ticket the user may see
+TEAM_NONE = "none"  # tickets without a team
+TEAM_FILTERS = (TEAM_MINE, TEAM_ALL, TEAM_NONE)
+
+
+def sees_all_teams(user: User) -> bool:
+    return user.role == Role.ADMIN
+
+
+def member_team_ids(session: Session, user: User) -> list[int]:
+    return list(session.scalars(select(team_members.c.team_id).where(team_members.c.user_id == user.id)))
+
+
+def visible_condition(session: Session, user: User) -> ColumnElement[bool] | None:
+    """Return the condition on Ticket that limits a query to the tickets `user` may see, or None for all."""
+    if sees_all_teams(user):
+        return None
+    return _mine(member_team_ids(session, user))
+
+
+def can_open(session: Session, user: User, ticket: Ticket) -> bool:
+    if ticket.team_id is None or sees_all_teams(user):
+        return True
+    return ticket.team_id in member_team_ids(session, user)
+
+
+def visible_only(session: Session, user: User, tickets: list[Ticket]) -> list[Ticket]:
+    """Return the tickets of `tickets` that `user` may open, in the same order."""
+    if sees_all_teams(user):
+        return list(tickets)
+    teams = set(member_team_ids(session, user))
+    return [ticket for ticket in tickets if ticket.team_id is None or ticket.team_id in teams]
+
+
+def default_team_filter(session: Session, user: User) -> str:
+    """Return the queue's team filter when none is chosen: "my teams" for members of a team, else all."""
+    return TEAM_MINE if member_team_ids(session, user) else TEAM_ALL
+
+
+def queue_scope(session: Session, user: User, team_filter: str) -> ColumnElement[bool] | None:
+    """Return the condition for the queue: what `user` may see, narrowed by the chosen team filter.
+
+    `team_filter` is one of TEAM_FILTERS or a team id as text. A team the
+    user is not a member of shows nothing for agents and editors.
+    """
+    conditions = []
+    visible = visible_condition(session, user)
+    if visible is not None:
+        conditions.append(visible)
+
+    if team_filter == TEAM_MINE:
+        conditions.append(_mine(member_team_ids(session, user)))
+    elif team_filter == TEAM_NONE:
+        conditions.append(Ticket.team_id.is_(None))
+    elif team_filter.isdigit():
+        conditions.append(Ticket.team_id == int(team_filter))
+
+    if not conditions:
+        return None
+    return and_(*conditions)
+
+
+def _mine(team_ids: list[int]) -> ColumnElement[bool]:
+    if not team_ids:
+        return Ticket.team_id.is_(None)
+    return or_(Ticket.team_id.is_(None), Ticket.team_id.in_(team_ids))
