@@ -17,4 +17,7 @@ RUN pip install --no-cache-dir -e '.[production]' \
 USER helpdesk
 VOLUME ["/data"]
 EXPOSE 8000
+# For the web app of CMD; docker-compose.yml sets the checks of worker and beat.
+HEALTHCHECK --interval=30s --timeout=10s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=5)"]
 CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "admin.app:create_app()"]

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from admin import auth, public
 from admin.db import init_database
+from admin.health import HealthMiddleware
 from admin.i18n import init_i18n
 from admin.security import PUBLIC_BLUEPRINT, add_security_headers, configure_sessions
 from admin.views.account import AccountView, HomeView
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _init_admin(app, sessions)
     app.register_blueprint(public.blueprint)
     _register_error_pages(app)
+    app.wsgi_app = HealthMiddleware(app.wsgi_app, settings)
     return app
 
 

@@ -29,4 +29,6 @@ def current_settings() -> Settings:
 
 
 app = create_app(load_settings())
+# Beat records a heartbeat at every wake-up for `helpdesk health beat`.
+app.conf.beat_scheduler = "workers.heartbeat:HeartbeatScheduler"
 metrics.observe_celery_tasks()

@@ -20,6 +20,7 @@ def dispatch_send_reply(message_id: int, settings: Settings | None = None) -> No
 def register(registry: Registry) -> None:
     from workers.commands import worker
     from workers.demo import demo
+    from workers.health import health
 
     registry.task_dispatchers["send_reply"] = dispatch_send_reply
     # Plugins load in the order of their entry-point names, so this step runs
@@ -28,3 +29,4 @@ def register(registry: Registry) -> None:
     registry.add_ingest_step(acknowledge_new_question)
     registry.add_command(worker)
     registry.add_command(demo)
+    registry.add_command(health)
