@@ -217,7 +217,9 @@ def audit_rows(client, query: str) -> list[str]:
     response = client.get(f"/admin/audit/{query}")
     assert response.status_code == 200
     body = response.get_data(as_text=True).split("<tbody>", 1)[1].split("</tbody>", 1)[0]
-    return re.findall(r"<td>(reveal|send|erase)</td>", body)
+    # The page shows Dutch labels: map them back to the stored action codes.
+    codes = {"origineel bekeken": "reveal", "verzonden": "send", "gewist": "erase"}
+    return [codes[label] for label in re.findall(r"<td>(origineel bekeken|verzonden|gewist)</td>", body)]
 
 
 @pytest.mark.parametrize(

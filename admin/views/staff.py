@@ -16,6 +16,7 @@ from wtforms.validators import Optional, ValidationError
 from admin.auth import staff
 from admin.db import db
 from admin.i18n import TIMEZONE
+from admin.labels import AUDIT_ACTION_LABELS, AUDIT_OBJECT_LABELS
 from admin.views.model_forms import ModelForm
 from admin.views.access import ADMIN_ROLES, RoleRequiredMixin
 from admin.views.queue import user_names
@@ -142,6 +143,8 @@ class AuditLogView(RoleRequiredMixin, BaseView):
             args=args,
             actions=actions,
             object_types=object_types,
+            action_labels=AUDIT_ACTION_LABELS,
+            object_labels=AUDIT_OBJECT_LABELS,
             users=sorted(user_names().items(), key=lambda item: item[1].lower()),
             user_names=user_names(),
         )

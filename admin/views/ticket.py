@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from admin.auth import staff
 from admin.db import current_settings, db
 from admin.forms import STATUS_LABELS, ArticleForm, AssignForm, EmptyForm, MergeForm, NoteForm, RawDownloadForm, StatusForm
+from admin.labels import DELIVERY_LABELS, EVENT_LABELS, URGENCY_LABELS
 from admin.rendering import format_size, sanitize_mail_html
 from admin.views.access import RoleRequiredMixin
 from admin.views.queue import active_staff_names, user_names
@@ -32,37 +33,6 @@ from helpdesk.tickets.presence import others_present, record_presence
 from helpdesk.tickets.services import ReplyCollision, TicketActionError
 
 logger = logging.getLogger(__name__)
-
-EVENT_LABELS = {
-    "created": _l("ticket aangemaakt"),
-    "status_changed": _l("status gewijzigd"),
-    "assigned": _l("toewijzing gewijzigd"),
-    "note_added": _l("notitie toegevoegd"),
-    "draft_recomposed": _l("concept opnieuw samengesteld"),
-    "draft_snippet_inserted": _l("tekst ingevoegd in het concept"),
-    "reply_queued": _l("antwoord in de wachtrij gezet"),
-    "reply_retried": _l("verzending opnieuw geprobeerd"),
-    "reply_sent": _l("antwoord verzonden"),
-    "reply_failed": _l("verzending mislukt"),
-    "merged_into": _l("samengevoegd met een ander ticket"),
-    "merged_from": _l("ander ticket hierin samengevoegd"),
-    "raw_downloaded": _l("ruw bericht gedownload"),
-    "original_revealed": _l("origineel bekeken"),
-    "client_reply": _l("nieuw bericht van de cliënt"),
-    "reopened": _l("heropend door een bericht van de cliënt"),
-    "quarantined": _l("in quarantaine gezet"),
-    "automatic_message": _l("automatisch bericht ontvangen"),
-    "reply_bounced": _l("antwoord teruggestuurd (bounce)"),
-    "ingest_step_failed": _l("verwerking van een bericht deels mislukt"),
-}
-
-DELIVERY_LABELS = {
-    DeliveryState.QUEUED: _l("in de wachtrij"),
-    DeliveryState.SENT: _l("verzonden"),
-    DeliveryState.FAILED: _l("mislukt"),
-    DeliveryState.BOUNCED: _l("teruggestuurd (bounce)"),
-}
-
 
 class TicketView(TicketPrivacyRoutes, RoleRequiredMixin, BaseView):
     def __init__(self, **kwargs) -> None:
@@ -126,6 +96,7 @@ class TicketView(TicketPrivacyRoutes, RoleRequiredMixin, BaseView):
             event_labels=EVENT_LABELS,
             status_labels=STATUS_LABELS,
             delivery_labels=DELIVERY_LABELS,
+            urgency_labels=URGENCY_LABELS,
             sanitize_mail_html=sanitize_mail_html,
             format_size=format_size,
             format_score=lambda score: format_decimal(score, format="#,##0.00"),

@@ -1,0 +1,76 @@
+"""Dutch labels (translated through the catalogues) for the codes the database stores.
+
+Staff never see a stored code: the ticket page, the queue and the audit log
+look codes up here. tests/test_admin_ticket_labels.py finds every code the
+source code writes and fails when one has no label.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from helpdesk.tickets.models import DeliveryState
+from kb.urgency import DANGER, MINOR, PEP_WINDOW
+
+EVENT_LABELS = {
+    "created": _l("ticket aangemaakt"),
+    "status_changed": _l("status gewijzigd"),
+    "assigned": _l("toewijzing gewijzigd"),
+    "team_changed": _l("team gewijzigd"),
+    "note_added": _l("notitie toegevoegd"),
+    "draft_recomposed": _l("concept opnieuw samengesteld"),
+    "draft_snippet_inserted": _l("tekst ingevoegd in het concept"),
+    "reply_queued": _l("antwoord in de wachtrij gezet"),
+    "reply_retried": _l("verzending opnieuw geprobeerd"),
+    "reply_sent": _l("antwoord verzonden"),
+    "reply_failed": _l("verzending mislukt"),
+    "merged_into": _l("samengevoegd met een ander ticket"),
+    "merged_from": _l("ander ticket hierin samengevoegd"),
+    "raw_downloaded": _l("ruw bericht gedownload"),
+    "original_revealed": _l("origineel bekeken"),
+    "client_reply": _l("nieuw bericht van de cliënt"),
+    "reopened": _l("heropend door een bericht van de cliënt"),
+    "quarantined": _l("in quarantaine gezet"),
+    "automatic_message": _l("automatisch bericht ontvangen"),
+    "reply_bounced": _l("antwoord teruggestuurd (bounce)"),
+    "ingest_step_failed": _l("verwerking van een bericht deels mislukt"),
+}
+
+DELIVERY_LABELS = {
+    DeliveryState.QUEUED: _l("in de wachtrij"),
+    DeliveryState.SENT: _l("verzonden"),
+    DeliveryState.FAILED: _l("mislukt"),
+    DeliveryState.BOUNCED: _l("teruggestuurd (bounce)"),
+}
+
+URGENCY_LABELS = {
+    DANGER: _l("iemand is in acuut gevaar"),
+    PEP_WINDOW: _l("risico op hiv in de voorbije 72 uur (PEP)"),
+    MINOR: _l("mogelijk een minderjarige"),
+}
+
+AUDIT_ACTION_LABELS = {
+    "login": _l("aangemeld"),
+    "login_failed": _l("aanmelden mislukt"),
+    "logout": _l("afgemeld"),
+    "settings": _l("instelling gewijzigd"),
+    "reveal": _l("origineel bekeken"),
+    "export": _l("geëxporteerd"),
+    "send": _l("verzonden"),
+    "merge": _l("samengevoegd"),
+    "move": _l("naar een ander team verplaatst"),
+    "erase": _l("gewist"),
+    "publish": _l("gepubliceerd"),
+    "unpublish": _l("publicatie ingetrokken"),
+}
+
+AUDIT_OBJECT_LABELS = {
+    "user": _l("gebruiker"),
+    "ticket": _l("ticket"),
+    "message": _l("bericht"),
+    "article": _l("artikel"),
+    "macro": _l("standaardantwoord"),
+    "team": _l("team"),
+    "mailbox_route": _l("mailboxroute"),
+}
+
