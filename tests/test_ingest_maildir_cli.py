@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 
 from helpdesk.cli import main
 from helpdesk.db import session_scope
+from helpdesk.ingest.models import MailboxState
 from helpdesk.ingest.polling import poll_mailbox
 from helpdesk.ingest.removal import delete_mailbox_copies
 from helpdesk.ingest.sources import mailbox_key
@@ -41,13 +43,101 @@ def ticket_count(settings) -> int:
         return session.scalar(select(func.count()).select_from(Ticket))
 
 
-def test_maildir_created_when_missing(sqlite_settings, tmp_path):
-    maildir = tmp_path / "mailbox"
+def test_default_maildir_created_when_missing(sqlite_settings):
+    maildir = sqlite_settings.data_dir / "mailbox"
 
     summary = poll_mailbox(sqlite_settings, f"maildir:{maildir}")
 
     assert summary.error is None
     assert sorted(child.name for child in maildir.iterdir()) == ["cur", "new", "tmp"]
+
+
+def test_missing_maildir_fails_naming_path(sqlite_settings, tmp_path):
+    maildir = tmp_path / "typo"
+
+    summary = poll_mailbox(sqlite_settings, f"maildir:{maildir}")
+
+    assert summary.error is not None
+    assert str(maildir) in summary.error
+    assert "HELPDESK_MAILBOX_URL" in summary.error
+    assert not maildir.exists()
+    with session_scope(sqlite_settings) as session:
+        state = session.scalars(select(MailboxState)).one()
+        assert state.last_error == summary.error
+        assert state.consecutive_failures == 1
+
+
+def test_poll_once_rejects_missing_maildir(sqlite_settings, tmp_path):
+    maildir = tmp_path / "typo"
+    settings = sqlite_settings.with_overrides(mailbox_urls=(f"maildir:{maildir}",))
+
+    result = run_cli(settings, "poll", "--once")
+
+    assert result.exit_code == 1
+    assert f"Maildir {maildir} does not exist" in result.stderr
+    assert "mkdir -p" in result.stderr
+    assert not maildir.exists()
+
+
+def test_maildir_reads_mail_moved_to_cur(sqlite_settings, tmp_path):
+    maildir = tmp_path / "mailbox"
+    deliver(maildir, "1.mail", client_mail(1))
+    (maildir / "cur" / "2.mail:2,S").write_bytes(client_mail(2))
+
+    first = poll_mailbox(sqlite_settings, f"maildir:{maildir}")
+    second = poll_mailbox(sqlite_settings, f"maildir:{maildir}")
+
+    assert first.ingested == 2
+    assert second.fetched == 0
+    assert ticket_count(sqlite_settings) == 2
+
+
+def test_maildir_reads_cur_after_previous_poll(sqlite_settings, tmp_path):
+    maildir = tmp_path / "mailbox"
+    deliver(maildir, "1.mail", client_mail(1))
+    poll_mailbox(sqlite_settings, f"maildir:{maildir}")
+    # A mail client moves a mail to cur/ between two polls, before the helpdesk saw it in new/.
+    (maildir / "tmp" / "2.mail").write_bytes(client_mail(2))
+    os.rename(maildir / "tmp" / "2.mail", maildir / "cur" / "2.mail:2,S")
+
+    summary = poll_mailbox(sqlite_settings, f"maildir:{maildir}")
+
+    assert summary.fetched == 1
+    assert summary.ingested == 1
+    assert ticket_count(sqlite_settings) == 2
+
+
+def test_maildir_recognises_cur_copy_of_ingested_mail(sqlite_settings, tmp_path):
+    settings = sqlite_settings.with_overrides(imap_after_processing="leave")
+    maildir = tmp_path / "mailbox"
+    deliver(maildir, "1.mail", client_mail(1))
+    poll_mailbox(settings, f"maildir:{maildir}")
+    # A mail client moves the ingested mail from new/ to cur/.
+    os.rename(maildir / "new" / "1.mail", maildir / "cur" / "1.mail:2,S")
+
+    summary = poll_mailbox(settings, f"maildir:{maildir}")
+
+    assert summary.duplicates == 1
+    assert summary.ingested == 0
+    assert ticket_count(settings) == 1
+
+
+def test_maildir_poll_stops_when_told(sqlite_settings, tmp_path):
+    maildir = tmp_path / "mailbox"
+    for number in range(3):
+        deliver(maildir, f"{number}.mail", client_mail(number))
+    calls = []
+
+    def stop_after_first() -> bool:
+        calls.append(1)
+        return len(calls) > 1
+
+    summary = poll_mailbox(sqlite_settings, f"maildir:{maildir}", should_stop=stop_after_first)
+
+    assert summary.ingested == 1
+    assert summary.warnings == ["poll stopped early because its lock expired"]
+    assert sorted(path.name for path in (maildir / "new").iterdir()) == ["1.mail", "2.mail"]
+    assert ticket_count(sqlite_settings) == 1
 
 
 def test_maildir_moves_processed_to_cur(sqlite_settings, tmp_path):

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
+import redis
 from kombu.transport.redis import Transport as RedisTransport
 
 from helpdesk.config import ConfigError
 from helpdesk.outbound.services import RETRY_MAX_DELAY_SECONDS
 from tests.conftest import make_settings
+from tests.services.worker import settings_environment, wait_until
 from workers.configuration import broker_folder, broker_options, create_app
 from workers.locks import exclusive, lock_key
 
@@ -87,11 +94,11 @@ def test_file_lock_excludes_second_holder(tmp_path):
     with exclusive(settings, "poll-mailboxes") as first:
         with exclusive(settings, "poll-mailboxes") as second:
             with exclusive(settings, "other-work") as other:
-                assert first is True
-                assert second is False
-                assert other is True
+                assert first is not None
+                assert second is None
+                assert other is not None
     with exclusive(settings, "poll-mailboxes") as again:
-        assert again is True
+        assert again is not None
 
 
 @pytest.mark.redis
@@ -100,7 +107,92 @@ def test_redis_lock_excludes_second_holder(tmp_path, redis_url):
 
     with exclusive(settings, "poll-mailboxes") as first:
         with exclusive(settings, "poll-mailboxes") as second:
-            assert first is True
-            assert second is False
+            assert first is not None
+            assert second is None
     with exclusive(settings, "poll-mailboxes") as again:
-        assert again is True
+        assert again is not None
+
+
+# Takes the poll lock with the expiry in argv[1], prints "held", then sleeps until killed.
+LOCK_HOLDER = """
+import sys, time
+from helpdesk.config import load_settings
+from workers.locks import exclusive
+with exclusive(load_settings(), "poll-mailboxes", expiry_seconds=float(sys.argv[1])) as lease:
+    print("held" if lease is not None else "busy", flush=True)
+    time.sleep(600)
+"""
+SHORT_EXPIRY_SECONDS = 2.0
+
+
+@pytest.fixture
+def lock_holder(tmp_path):
+    """Return a function that starts a process holding the poll lock; every started process is killed afterwards."""
+    started: list[subprocess.Popen] = []
+
+    def start(settings) -> subprocess.Popen:
+        environment = {key: value for key, value in os.environ.items() if not key.startswith("HELPDESK_")}
+        environment.update(settings_environment(settings))
+        process = subprocess.Popen(
+            [sys.executable, "-c", LOCK_HOLDER, str(SHORT_EXPIRY_SECONDS)],
+            cwd=tmp_path, env=environment, stdout=subprocess.PIPE, text=True,
+        )
+        started.append(process)
+        assert process.stdout.readline().strip() == "held"
+        return process
+
+    yield start
+    for process in started:
+        process.kill()
+        process.wait()
+
+
+@pytest.mark.redis
+def test_redis_lock_of_killed_holder_expires(tmp_path, redis_url, lock_holder):
+    settings = settings_for(tmp_path, HELPDESK_BROKER_URL=redis_url)
+    holder = lock_holder(settings)
+    # Two renewals in the holder, so the lock outlives its first expiry.
+    time.sleep(SHORT_EXPIRY_SECONDS * 1.5)
+    with exclusive(settings, "poll-mailboxes") as while_alive:
+        assert while_alive is None
+
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    killed_at = time.monotonic()
+    with exclusive(settings, "poll-mailboxes") as just_after_kill:
+        assert just_after_kill is None
+    wait_until(lambda: lock_is_free(settings), SHORT_EXPIRY_SECONDS * 3, "the killed holder's lock to expire")
+
+    assert time.monotonic() - killed_at <= SHORT_EXPIRY_SECONDS + 1
+
+
+def lock_is_free(settings) -> bool:
+    with exclusive(settings, "poll-mailboxes") as lease:
+        return lease is not None
+
+
+@pytest.mark.redis
+def test_redis_lock_renewed_past_expiry(tmp_path, redis_url):
+    settings = settings_for(tmp_path, HELPDESK_BROKER_URL=redis_url)
+
+    with exclusive(settings, "poll-mailboxes", expiry_seconds=SHORT_EXPIRY_SECONDS) as lease:
+        time.sleep(SHORT_EXPIRY_SECONDS * 2.5)
+        with exclusive(settings, "poll-mailboxes") as second:
+            assert second is None
+        assert lease.lost() is False
+
+    assert lock_is_free(settings)
+
+
+@pytest.mark.redis
+def test_redis_lock_lost_when_key_disappears(tmp_path, redis_url):
+    settings = settings_for(tmp_path, HELPDESK_BROKER_URL=redis_url)
+    client = redis.Redis.from_url(redis_url)
+
+    with exclusive(settings, "poll-mailboxes", expiry_seconds=SHORT_EXPIRY_SECONDS) as lease:
+        # As after a Redis restart without persistence, or a stall longer than the expiry.
+        client.delete(f"helpdesk:lock:{lock_key('poll-mailboxes')}")
+        wait_until(lease.lost, SHORT_EXPIRY_SECONDS * 2, "the lease to notice the lost lock")
+        with exclusive(settings, "poll-mailboxes") as other:
+            assert other is not None
+    client.close()

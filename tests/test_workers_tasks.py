@@ -76,8 +76,8 @@ def test_poll_skipped_while_locked(sqlite_settings, redis_url, celery_worker):
     settings = sqlite_settings.with_overrides(broker_url=redis_url)
     worker = celery_worker(settings)
 
-    with exclusive(settings, "poll-mailboxes") as acquired:
-        assert acquired is True
+    with exclusive(settings, "poll-mailboxes") as lease:
+        assert lease is not None
         send_task("workers.tasks.poll_mailboxes", [], settings)
         wait_until(lambda: "poll skipped" in worker.log(), TASK_TIMEOUT_SECONDS, "the skipped poll in the worker log")
 

@@ -39,11 +39,12 @@ BROKER_FILE_MAX_AGE_SECONDS = 7 * 24 * 3600
 def poll_mailboxes() -> None:
     """Fetch new mail from every configured mailbox, then send what became due."""
     settings = current_settings()
-    with exclusive(settings, "poll-mailboxes") as acquired:
-        if not acquired:
+    with exclusive(settings, "poll-mailboxes") as lease:
+        if lease is None:
             logger.info("poll skipped because another poll is running")
             return
-        poll_all(settings)
+        # A poll whose lock expired stops, because another worker may poll now.
+        poll_all(settings, should_stop=lease.lost)
 
     # Acknowledgements queued while ingesting go out now, not at the next sweep.
     dispatch_due_sends()

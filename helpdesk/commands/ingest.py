@@ -52,5 +52,8 @@ def poll_command(once: bool) -> None:
 
     summaries = poll_all(settings)
     click.echo(json.dumps([summary.as_dict() for summary in summaries], indent=2))
-    if any(summary.error for summary in summaries):
+    failed = [summary for summary in summaries if summary.error]
+    for summary in failed:
+        click.echo(f"Error: mailbox {summary.mailbox}: {summary.error}", err=True)
+    if failed:
         raise SystemExit(1)

@@ -13,6 +13,7 @@ import logging
 import socket
 import ssl
 import time
+from collections.abc import Callable
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
@@ -77,8 +78,8 @@ def new_uids(client: IMAPClient, last_uid: int) -> list[int]:
     return sorted(uid for uid in uids if uid > last_uid)
 
 
-def poll_imap(settings: Settings, mailbox: ImapMailbox) -> PollSummary:
-    """Fetch and ingest new mail of one IMAP folder.
+def poll_imap(settings: Settings, mailbox: ImapMailbox, should_stop: Callable[[], bool] = lambda: False) -> PollSummary:
+    """Fetch and ingest new mail of one IMAP folder, stopping between batches once `should_stop()` is true.
 
     Server, login, TLS and network failures are stored in MailboxState and the
     summary instead of raised. Database errors propagate.
@@ -90,7 +91,7 @@ def poll_imap(settings: Settings, mailbox: ImapMailbox) -> PollSummary:
         return _failed(settings, mailbox, summary, "connect or login failed", error)
 
     try:
-        _poll_folder(settings, mailbox, client, summary)
+        _poll_folder(settings, mailbox, client, summary, should_stop)
     except POLL_ERRORS as error:
         return _failed(settings, mailbox, summary, "poll failed", error)
     finally:
@@ -110,7 +111,9 @@ def _failed(settings: Settings, mailbox: ImapMailbox, summary: PollSummary, what
     return summary
 
 
-def _poll_folder(settings: Settings, mailbox: ImapMailbox, client: IMAPClient, summary: PollSummary) -> None:
+def _poll_folder(
+    settings: Settings, mailbox: ImapMailbox, client: IMAPClient, summary: PollSummary, should_stop: Callable[[], bool]
+) -> None:
     status = client.select_folder(mailbox.folder)
     uidvalidity = int(status[b"UIDVALIDITY"])
     last_uid, summary.uidvalidity_changed = start_scan(settings, mailbox.key, mailbox.folder, uidvalidity)
@@ -118,6 +121,10 @@ def _poll_folder(settings: Settings, mailbox: ImapMailbox, client: IMAPClient, s
     uids = new_uids(client, last_uid)
     batch_size = max(1, settings.imap_batch_size)
     for start in range(0, len(uids), batch_size):
+        if should_stop():
+            summary.warnings.append("poll stopped early because its lock expired")
+            logger.warning("mailbox poll stopped early", extra={"mailbox": mailbox.key, "folder": mailbox.folder})
+            return
         batch = uids[start:start + batch_size]
         response = client.fetch(batch, ["BODY.PEEK[]"])
         mails: list[tuple[bytes, Source]] = []

@@ -7,6 +7,7 @@ and UID, so running a poll twice, or two polls at once, stores nothing twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from helpdesk.config import ConfigError, Settings
 from helpdesk.ingest.imap import idle_wait as imap_idle_wait
@@ -18,8 +19,15 @@ from helpdesk.ingest.state import PollSummary
 logger = logging.getLogger(__name__)
 
 
-def poll_mailbox(settings: Settings, mailbox_url: str) -> PollSummary:
-    """Ingest the new mail of one mailbox. Server, login and network failures end up in the summary and in MailboxState."""
+def never_stop() -> bool:
+    return False
+
+
+def poll_mailbox(settings: Settings, mailbox_url: str, should_stop: Callable[[], bool] = never_stop) -> PollSummary:
+    """Ingest the new mail of one mailbox. Server, login and network failures end up in the summary and in MailboxState.
+
+    The poll stops between mails or fetch batches once `should_stop()` returns true.
+    """
     try:
         mailbox = parse_mailbox_url(mailbox_url)
     except ConfigError as error:
@@ -28,9 +36,9 @@ def poll_mailbox(settings: Settings, mailbox_url: str) -> PollSummary:
 
     logger.info("poll started", extra={"mailbox": mailbox.key, "folder": mailbox.folder})
     if isinstance(mailbox, MaildirMailbox):
-        summary = poll_maildir(settings, mailbox)
+        summary = poll_maildir(settings, mailbox, should_stop)
     else:
-        summary = poll_imap(settings, mailbox)
+        summary = poll_imap(settings, mailbox, should_stop)
     logger.info(
         "poll finished",
         extra={
@@ -47,9 +55,19 @@ def poll_mailbox(settings: Settings, mailbox_url: str) -> PollSummary:
     return summary
 
 
-def poll_all(settings: Settings) -> list[PollSummary]:
-    """Poll every mailbox in settings.mailbox_urls once, in order."""
-    return [poll_mailbox(settings, url) for url in settings.mailbox_urls]
+def poll_all(settings: Settings, should_stop: Callable[[], bool] = never_stop) -> list[PollSummary]:
+    """Poll every mailbox in settings.mailbox_urls once, in order, until `should_stop()` returns true.
+
+    The Celery task passes a check of its lock, so a poll whose lock expired
+    stops before it ingests or marks more mail.
+    """
+    summaries = []
+    for url in settings.mailbox_urls:
+        if should_stop():
+            logger.warning("poll stopped before all mailboxes", extra={"polled": len(summaries)})
+            break
+        summaries.append(poll_mailbox(settings, url, should_stop))
+    return summaries
 
 
 def idle_wait(settings: Settings, mailbox_url: str, timeout: float) -> bool:
