@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, session, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -13,14 +12,25 @@ from flask_login import LoginManager, UserMixin, current_user, login_required, l
 
 from admin.db import current_settings, db
 from admin.forms import EmptyForm, LoginForm
-from admin.security import PUBLIC_BLUEPRINT
+from admin.security import PUBLIC_BLUEPRINT, trust_proxies
 from helpdesk.accounts.models import Role, User
-from helpdesk.accounts.services import LoginFailure, audit, authenticate, needs_totp_setup, totp_required_roles
+from helpdesk.accounts.services import (
+    LOCKOUT_MINUTES,
+    LoginFailure,
+    audit,
+    authenticate,
+    end_sessions,
+    needs_totp_setup,
+    totp_required_roles,
+)
+from helpdesk.config import Settings
 
 # Per client address, on top of the per-account lockout in accounts.services.
-# NOTE: behind a reverse proxy every request comes from the proxy's address,
-# so this limit then applies to all users together.
+# Behind a reverse proxy the client address comes from X-Forwarded-For, but
+# only when HELPDESK_TRUSTED_PROXIES says how many proxies to trust.
 LOGIN_RATE_LIMIT = "20 per 10 minutes"
+RATE_LIMIT_KEY_PREFIX = "helpdesk-login"
+REDIS_SCHEMES = ("redis", "rediss", "redis+unix")
 
 blueprint = Blueprint("auth", __name__, url_prefix="/admin")
 
@@ -35,17 +45,48 @@ def init_auth(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def _load_user(user_id: str) -> User | None:
-        user = db().get(User, int(user_id))
-        return StaffUser(user) if user is not None and user.active else None
+    def _load_user(session_id: str) -> StaffUser | None:
+        return _load_staff_user(session_id)
 
-    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", default_limits=[])
+    # The rate limit counts per client address, which ProxyFix restores.
+    settings: Settings = app.extensions["helpdesk_settings"]
+    trust_proxies(app, settings)
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=rate_limit_storage_uri(settings),
+        key_prefix=RATE_LIMIT_KEY_PREFIX,
+        default_limits=[],
+        # When Redis is unreachable each process counts for itself, so that
+        # staff can still sign in.
+        in_memory_fallback_enabled=True,
+    )
     limiter.limit(LOGIN_RATE_LIMIT, methods=["POST"])(blueprint)
     app.register_blueprint(blueprint)
 
     # Fail at start-up, not at the first sign-in, when the setting names an unknown role.
-    totp_required_roles(app.extensions["helpdesk_settings"])
+    totp_required_roles(settings)
     app.before_request(_require_totp_setup)
+
+
+def rate_limit_storage_uri(settings: Settings) -> str:
+    """Return where the login rate limit counts: the Redis broker when there is one, else this process.
+
+    With Redis every worker process and machine shares one count per client.
+    """
+    scheme = settings.broker_url.split("://", 1)[0].lower()
+    return settings.broker_url if scheme in REDIS_SCHEMES else "memory://"
+
+
+def _load_staff_user(session_id: str) -> StaffUser | None:
+    """Return the account of a session id "<user id>:<session version>", or None once that version has ended."""
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db().get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return StaffUser(user)
 
 
 def _require_totp_setup():
@@ -67,7 +108,8 @@ class StaffUser(UserMixin):
         self.user = user
 
     def get_id(self) -> str:
-        return str(self.user.id)
+        # The version makes cookies issued before end_sessions() unusable.
+        return f"{self.user.id}:{self.user.session_version}"
 
     @property
     def is_active(self) -> bool:
@@ -97,16 +139,22 @@ def safe_next_url(target: str | None) -> str:
     return target
 
 
+def _invalid_or_locked() -> str:
+    # One text for an unknown address, a wrong password and a locked account,
+    # so that the reply does not tell whether an account exists.
+    return _(
+        "Het e-mailadres of het wachtwoord klopt niet, of het account is geblokkeerd na te veel mislukte pogingen. "
+        "Een blokkering duurt %(minutes)s minuten, tenzij een beheerder ze eerder opheft.",
+        minutes=LOCKOUT_MINUTES,
+    )
+
+
 _FAILURE_MESSAGES = {
-    LoginFailure.INVALID: lambda result: _("Het e-mailadres of het wachtwoord klopt niet."),
-    LoginFailure.INACTIVE: lambda result: _("Dit account is uitgeschakeld. Vraag een beheerder om het te activeren."),
-    LoginFailure.TOTP_REQUIRED: lambda result: _("Vul ook de verificatiecode uit je app in."),
-    LoginFailure.TOTP_INVALID: lambda result: _("De verificatiecode klopt niet. Controleer de tijd op je telefoon."),
-    LoginFailure.LOCKED: lambda result: _(
-        "Te veel mislukte pogingen: dit account is geblokkeerd tot %(time)s. "
-        "Probeer later opnieuw of vraag een beheerder om het te deblokkeren.",
-        time=format_datetime(result.locked_until, "short"),
-    ),
+    LoginFailure.INVALID: _invalid_or_locked,
+    LoginFailure.LOCKED: _invalid_or_locked,
+    LoginFailure.INACTIVE: lambda: _("Dit account is uitgeschakeld. Vraag een beheerder om het te activeren."),
+    LoginFailure.TOTP_REQUIRED: lambda: _("Vul ook de verificatiecode uit je app in."),
+    LoginFailure.TOTP_INVALID: lambda: _("De verificatiecode klopt niet. Controleer de tijd op je telefoon."),
 }
 
 
@@ -119,14 +167,14 @@ def login():
     status = 200
     if form.validate_on_submit():
         session_ = db()
-        result = authenticate(session_, form.email.data, form.password.data, form.code.data)
+        result = authenticate(session_, current_settings(), form.email.data, form.password.data, form.code.data)
         session_.commit()
         if result.ok:
             session.clear()
             login_user(StaffUser(result.user))
             session.permanent = True
             return redirect(safe_next_url(request.args.get("next")))
-        flash(_FAILURE_MESSAGES[result.failure](result), "error")
+        flash(_FAILURE_MESSAGES[result.failure](), "error")
         status = 401
     return render_template("admin/login.html", form=form), status
 
@@ -134,9 +182,11 @@ def login():
 @blueprint.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    """Sign out on every device: a copy of this session cookie stops working too."""
     if not EmptyForm().validate_on_submit():
         abort(400)
     session_ = db()
+    end_sessions(staff())
     audit(session_, staff(), "logout", "user", current_user.id)
     session_.commit()
     logout_user()

@@ -100,7 +100,8 @@ class PasswordForm(FlaskForm):
 
 
 class TotpForm(FlaskForm):
-    secret = HiddenField(validators=[DataRequired()])
+    """Confirms the pending secret, which stays on the server (accounts.pending_totp_secret)."""
+
     code = StringField(
         _l("Code uit je app"),
         validators=[DataRequired(), Length(min=6, max=12)],

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from helpdesk.config import Settings
 
@@ -90,6 +91,17 @@ def configure_sessions(app: Flask, settings: Settings) -> None:
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
     csrf.init_app(app)
+
+
+def trust_proxies(app: Flask, settings: Settings) -> None:
+    """Take the client address and scheme from X-Forwarded-For and -Proto, set by HELPDESK_TRUSTED_PROXIES proxies.
+
+    Without trusted proxies the headers are ignored, because a client could
+    otherwise send its own X-Forwarded-For and escape the login rate limit.
+    """
+    hops = settings.trusted_proxies
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def add_security_headers(app: Flask) -> None:

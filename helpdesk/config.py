@@ -53,6 +53,7 @@ class Settings:
     autoreply_answer_days: int = 3  # working days promised in the acknowledgement
     faq_window_days: int = 90
     session_idle_minutes: int = 30
+    trusted_proxies: int = 0  # reverse proxies in front of the web app whose X-Forwarded-For is believed
     totp_required_roles: str = ""  # comma-separated roles that must use TOTP, e.g. admin,editor
     default_language: str = "nl"
     extra: dict[str, str] = field(default_factory=dict)

@@ -18,7 +18,7 @@ def test_user_create_reads_password_from_stdin(settings):
     with session_scope(settings) as session:
         user = services.find_user(session, "boss@helpdesk.test")
         assert user.role == Role.ADMIN
-        assert services.authenticate(session, "boss@helpdesk.test", "a long enough password").ok
+        assert services.authenticate(session, settings, "boss@helpdesk.test", "a long enough password").ok
         assert session.scalar(select(AuditEntry).where(AuditEntry.object_id == str(user.id))) is not None
 
 
@@ -47,8 +47,8 @@ def test_reset_password_replaces_password(settings):
     result = run(settings, ["user", "reset-password", "boss@helpdesk.test", "--password-stdin"], "the new long password\n")
     assert result.exit_code == 0, result.output
     with session_scope(settings) as session:
-        assert services.authenticate(session, "boss@helpdesk.test", "the new long password").ok
-        assert not services.authenticate(session, "boss@helpdesk.test", "a long enough password").ok
+        assert services.authenticate(session, settings, "boss@helpdesk.test", "the new long password").ok
+        assert not services.authenticate(session, settings, "boss@helpdesk.test", "a long enough password").ok
 
 
 def test_reset_password_for_unknown_user_fails(settings):

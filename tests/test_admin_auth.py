@@ -1,14 +1,18 @@
 import datetime as dt
+import re
 import time
 from http.cookies import SimpleCookie
 
+import pyotp
 import pytest
 from itsdangerous import TimestampSigner
 from sqlalchemy import select
 
 from admin.app import create_app
+from admin.auth import rate_limit_storage_uri
 from helpdesk.accounts.models import AuditEntry, Role, User
 from helpdesk.accounts.services import MAX_FAILED_LOGINS
+from helpdesk.crypto import decrypt
 from helpdesk.db import session_scope
 from tests.admin_fixtures import (  # noqa: F401 (pytest fixtures)
     PASSWORD,
@@ -52,10 +56,18 @@ def test_login_ignores_offsite_next(client, agent):
         token = csrf_token(client, "/admin/login")
 
 
+INVALID_OR_LOCKED = "Het e-mailadres of het wachtwoord klopt niet, of het account is geblokkeerd na te veel mislukte pogingen."
+FLASH = re.compile(r'<div class="flash[^"]*"[^>]*>(.*?)</div>', re.DOTALL)
+
+
+def flash_messages(response) -> list[str]:
+    return FLASH.findall(response.get_data(as_text=True))
+
+
 def test_wrong_password_is_rejected(client, agent):
     response = login(client, "agent@helpdesk.test", "not the password")
     assert response.status_code == 401
-    assert "Het e-mailadres of het wachtwoord klopt niet." in response.get_data(as_text=True)
+    assert INVALID_OR_LOCKED in response.get_data(as_text=True)
     assert client.get("/admin/queue/").status_code == 302
 
 
@@ -64,15 +76,109 @@ def test_lockout_after_repeated_failures(client, agent, settings):
         login(client, "agent@helpdesk.test", "not the password")
     response = login(client, "agent@helpdesk.test")
     assert response.status_code == 401
-    assert "geblokkeerd" in response.get_data(as_text=True)
     with session_scope(settings) as session:
         assert session.get(User, agent).locked_until is not None
+
+
+def test_locked_account_looks_like_unknown_address(client, agent):
+    for _ in range(MAX_FAILED_LOGINS):
+        login(client, "agent@helpdesk.test", "not the password")
+    locked = login(client, "agent@helpdesk.test")
+    unknown = login(client, "nobody@helpdesk.test")
+    assert locked.status_code == unknown.status_code
+    assert flash_messages(locked) == flash_messages(unknown)
+    assert INVALID_OR_LOCKED in flash_messages(locked)[0]
 
 
 def test_login_rate_limit_per_address(client, agent):
     statuses = [login(client, "nobody@helpdesk.test", "not the password").status_code for _ in range(21)]
     assert statuses[:20] == [401] * 20
     assert statuses[20] == 429
+
+
+def test_forwarded_for_is_ignored_without_trusted_proxies(client, agent):
+    statuses = []
+    for number in range(21):
+        token = csrf_token(client, "/admin/login")
+        data = {"email": "nobody@helpdesk.test", "password": "not the password", "csrf_token": token}
+        statuses.append(client.post("/admin/login", data=data, headers={"X-Forwarded-For": f"203.0.113.{number}"}).status_code)
+    assert statuses[:20] == [401] * 20
+    assert statuses[20] == 429
+
+
+def test_trusted_proxy_limits_each_forwarded_address(settings, agent):
+    client = create_app(settings.with_overrides(trusted_proxies=1)).test_client()
+
+    def attempt(address: str) -> int:
+        token = csrf_token(client, "/admin/login")
+        data = {"email": "nobody@helpdesk.test", "password": "not the password", "csrf_token": token}
+        return client.post("/admin/login", data=data, headers={"X-Forwarded-For": address}).status_code
+
+    statuses = [attempt("203.0.113.7") for _ in range(21)]
+    assert statuses[:20] == [401] * 20
+    assert statuses[20] == 429
+    assert attempt("203.0.113.8") == 401
+
+
+def test_rate_limit_storage_follows_broker(settings):
+    assert rate_limit_storage_uri(settings) == "memory://"
+    redis_settings = settings.with_overrides(broker_url="redis://127.0.0.1:6379/3")
+    assert rate_limit_storage_uri(redis_settings) == "redis://127.0.0.1:6379/3"
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_rate_limit_is_shared_through_redis(settings, agent, redis_url):
+    shared = settings.with_overrides(broker_url=redis_url)
+    first = create_app(shared).test_client()
+    second = create_app(shared).test_client()
+
+    statuses = [login(first, "nobody@helpdesk.test", "not the password").status_code for _ in range(10)]
+    statuses += [login(second, "nobody@helpdesk.test", "not the password").status_code for _ in range(10)]
+    assert statuses == [401] * 20
+    assert login(first, "nobody@helpdesk.test", "not the password").status_code == 429
+    assert login(second, "nobody@helpdesk.test", "not the password").status_code == 429
+
+
+# TOTP
+
+
+def test_totp_code_cannot_be_replayed(client, settings):
+    secret = pyotp.random_base32()
+    make_user(settings, "totp@helpdesk.test", Role.AGENT, totp_secret=secret)
+    code = pyotp.TOTP(secret).now()
+    assert login(client, "totp@helpdesk.test", code=code).status_code == 302
+    client.post("/admin/logout", data={"csrf_token": csrf_token(client, "/admin/account/")})
+
+    replay = login(client, "totp@helpdesk.test", code=code)
+    assert replay.status_code == 401
+    assert "De verificatiecode klopt niet." in replay.get_data(as_text=True)
+
+
+def test_totp_enrolment_ignores_posted_secret(agent_client, agent, settings):
+    chosen = pyotp.random_base32()
+    form = {"csrf_token": csrf_token(agent_client, "/admin/account/"), "secret": chosen, "code": pyotp.TOTP(chosen).now()}
+    agent_client.post("/admin/account/totp", data=form)
+    with session_scope(settings) as session:
+        assert session.get(User, agent).totp_secret is None
+
+
+def test_totp_enrolment_uses_server_secret(agent_client, agent, settings):
+    page = agent_client.get("/admin/account/").get_data(as_text=True)
+    shown = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)
+    assert 'name="secret"' not in page
+    # Reloading the page offers the same secret, so an app set up from the first view still works.
+    assert shown in agent_client.get("/admin/account/").get_data(as_text=True)
+
+    form = {"csrf_token": csrf_token(agent_client, "/admin/account/"), "code": pyotp.TOTP(shown).now()}
+    agent_client.post("/admin/account/totp", data=form)
+    with session_scope(settings) as session:
+        user = session.get(User, agent)
+        assert user.totp_secret is not None
+        assert shown not in user.totp_secret
+        assert decrypt(settings, user.totp_secret.encode()) == shown
+        changes = [entry.detail.get("change") for entry in session.scalars(select(AuditEntry).where(AuditEntry.action == "settings"))]
+        assert "totp_enabled" in changes
 
 
 def test_post_without_csrf_token_is_rejected(client, agent, settings):
@@ -118,6 +224,68 @@ def test_logout_needs_post_with_token(agent_client, settings):
         actions = session.scalars(select(AuditEntry.action)).all()
         assert "login" in actions
         assert "logout" in actions
+
+
+# Ending sessions
+
+
+def copied_client(app, client):
+    """Return a second client that holds a copy of `client`'s session cookie, as a thief would."""
+    thief = app.test_client()
+    thief.set_cookie("helpdesk_session", client.get_cookie("helpdesk_session").value)
+    assert thief.get("/admin/queue/").status_code == 200
+    return thief
+
+
+def test_logout_ends_copied_session(app, agent_client):
+    thief = copied_client(app, agent_client)
+    agent_client.post("/admin/logout", data={"csrf_token": csrf_token(agent_client, "/admin/account/")})
+    response = thief.get("/admin/queue/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/admin/login")
+
+
+def test_password_change_ends_other_sessions(app, agent_client, settings):
+    thief = copied_client(app, agent_client)
+    form = {"csrf_token": csrf_token(agent_client, "/admin/account/"), "current": PASSWORD, "new": "a brand new password"}
+    response = agent_client.post("/admin/account/password", data=form)
+    assert response.status_code == 302
+    assert thief.get("/admin/queue/").status_code == 302
+    # The browser that changed the password stays signed in.
+    assert agent_client.get("/admin/queue/").status_code == 200
+    with session_scope(settings) as session:
+        changes = [entry.detail.get("change") for entry in session.scalars(select(AuditEntry).where(AuditEntry.action == "settings"))]
+        assert "password" in changes
+
+
+def admin_edits_agent(settings, agent: int, **changes) -> int:
+    """Sign in as administrator in a separate client, post the user form of `agent` and return the status."""
+    make_user(settings, "boss@helpdesk.test", Role.ADMIN)
+    admin_client = create_app(settings).test_client()
+    login(admin_client, "boss@helpdesk.test")
+    page = admin_client.get(f"/admin/users/edit/?id={agent}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    form = {"csrf_token": token, "email": "agent@helpdesk.test", "display_name": "Agent Anna", "role": "agent", "language": "nl", "active": "y"}
+    form.update(changes)
+    form = {name: value for name, value in form.items() if value is not None}
+    return admin_client.post(f"/admin/users/edit/?id={agent}", data=form).status_code
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"password": "a brand new password"}, {"active": None}, {"role": "editor"}],
+    ids=["password-reset", "deactivation", "role-change"],
+)
+def test_admin_change_ends_agent_sessions(agent_client, agent, settings, changes):
+    assert admin_edits_agent(settings, agent, **changes) == 302
+    response = agent_client.get("/admin/queue/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/admin/login")
+
+
+def test_admin_edit_without_access_change_keeps_session(agent_client, agent, settings):
+    assert admin_edits_agent(settings, agent, display_name="Anna Agent") == 302
+    assert agent_client.get("/admin/queue/").status_code == 200
 
 
 def test_session_cookie_flags(agent, settings):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import segno
-from flask import flash, redirect, url_for
+from flask import flash, redirect, session, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import login_user
 from markupsafe import Markup
 
-from admin.auth import staff
+from admin.auth import StaffUser, staff
 from admin.db import current_settings, db
 from admin.forms import EmptyForm, LanguageForm, PasswordForm, TotpForm
 from admin.views.access import RoleRequiredMixin
@@ -43,18 +44,14 @@ class AccountView(RoleRequiredMixin, BaseView):
     @expose("/")
     def index(self):
         user = staff()
-        secret = accounts.new_totp_secret()
         return self.render(
             "admin/account.html",
             user=user,
             language_form=LanguageForm(language=user.language),
             password_form=PasswordForm(),
-            totp_form=TotpForm(secret=secret),
-            totp_secret=secret,
-            totp_uri=accounts.totp_uri(user, secret),
-            totp_qr_svg=totp_qr_svg,
             totp_required=accounts.totp_required(current_settings(), user),
             button_form=EmptyForm(),
+            **self._enrolment(user),
         )
 
     @expose("/totp-setup")
@@ -63,15 +60,20 @@ class AccountView(RoleRequiredMixin, BaseView):
         user = staff()
         if user.totp_secret:
             return redirect(url_for("queue.index_view"))
-        secret = accounts.new_totp_secret()
-        return self.render(
-            "admin/totp_setup.html",
-            user=user,
-            totp_form=TotpForm(secret=secret),
-            totp_secret=secret,
-            totp_uri=accounts.totp_uri(user, secret),
-            totp_qr_svg=totp_qr_svg,
-        )
+        return self.render("admin/totp_setup.html", user=user, **self._enrolment(user))
+
+    def _enrolment(self, user) -> dict:
+        """Return the template values of the TOTP enrolment form, storing a pending secret on first view."""
+        if user.totp_secret:
+            return {}
+        secret = accounts.pending_totp_secret(current_settings(), user)
+        db().commit()
+        return {
+            "totp_form": TotpForm(),
+            "totp_secret": secret,
+            "totp_uri": accounts.totp_uri(user, secret),
+            "totp_qr_svg": totp_qr_svg,
+        }
 
     @expose("/language", methods=["POST"])
     def language(self):
@@ -95,7 +97,11 @@ class AccountView(RoleRequiredMixin, BaseView):
             accounts.set_password(db(), user, form.new.data)
             accounts.audit(db(), user, "settings", "user", user.id, detail={"change": "password"})
             db().commit()
-            flash(_("Wachtwoord gewijzigd."), "success")
+            # set_password ended every session; this browser continues under the new session version.
+            session.clear()
+            login_user(StaffUser(user))
+            session.permanent = True
+            flash(_("Wachtwoord gewijzigd. Je bent afgemeld op je andere toestellen."), "success")
         return redirect(url_for(".index"))
 
     @expose("/totp", methods=["POST"])
@@ -109,7 +115,7 @@ class AccountView(RoleRequiredMixin, BaseView):
             flash(_("Vul de code uit je app in."), "error")
             return redirect(retry_page)
         try:
-            accounts.enable_totp(db(), user, form.secret.data, form.code.data)
+            accounts.enable_totp(db(), current_settings(), user, form.code.data)
         except AccountError:
             flash(_("De code klopt niet. Controleer de tijd op je telefoon en probeer opnieuw."), "error")
             return redirect(retry_page)

@@ -6,8 +6,9 @@ import datetime as dt
 import enum
 from typing import Optional
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.base import NO_VALUE
 
 from helpdesk.db import Base, utcnow
 
@@ -45,6 +46,19 @@ class User(Base):
     locked_until: Mapped[Optional[dt.datetime]] = mapped_column()
     last_login_at: Mapped[Optional[dt.datetime]] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+@event.listens_for(User.role, "set", active_history=True)
+@event.listens_for(User.active, "set", active_history=True)
+def _end_sessions_on_access_change(user: User, value, old_value, initiator) -> None:
+    """End every session of an account whose role or active flag changes.
+
+    A listener catches every place that changes them, the user admin form
+    included, so a demoted or deactivated account keeps no open session.
+    """
+    if old_value is NO_VALUE or old_value is None or value == old_value:
+        return
+    user.session_version = (user.session_version or 0) + 1
 
 
 class AuditEntry(Base):

@@ -8,12 +8,12 @@ import logging
 import re
 from dataclasses import dataclass
 
-import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from helpdesk.accounts import totp
 from helpdesk.accounts.models import AuditEntry, Role, User
 from helpdesk.config import ConfigError, Settings
 from helpdesk.db import as_utc, utcnow
@@ -24,13 +24,12 @@ MIN_PASSWORD_LENGTH = 12
 MAX_FAILED_LOGINS = 5
 LOCKOUT_MINUTES = 15
 LANGUAGES = ("nl", "fr", "en")
-TOTP_ISSUER = "Helpdesk"
 
 _hasher = PasswordHasher()
 _EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
-# Verified against when the address is unknown, so that a failed sign-in
-# takes as long for an unknown address as for a wrong password.
+# Verified against when the address is unknown or the account is locked, so
+# that these attempts take as long as one with a wrong password.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
@@ -40,7 +39,7 @@ class AccountError(ValueError):
 
 class LoginFailure(str, enum.Enum):
     INVALID = "invalid"  # unknown address or wrong password: never tell which
-    LOCKED = "locked"
+    LOCKED = "locked"  # shown to the user exactly like INVALID
     INACTIVE = "inactive"
     TOTP_REQUIRED = "totp_required"
     TOTP_INVALID = "totp_invalid"
@@ -119,15 +118,26 @@ def create_user(
 
 
 def set_password(session: Session, user: User, password: str) -> None:
-    """Replace the password and lift any lockout."""
+    """Replace the password, lift any lockout and end every session of the account."""
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
+    end_sessions(user)
     session.flush()
+
+
+def end_sessions(user: User) -> None:
+    """Invalidate every signed session cookie of `user`, on every device.
+
+    The staff app stores the session version in the cookie and accepts a
+    cookie only while it equals the stored one (admin.auth).
+    """
+    user.session_version = (user.session_version or 0) + 1
 
 
 def authenticate(
     session: Session,
+    settings: Settings,
     email: str,
     password: str,
     totp_code: str | None = None,
@@ -137,7 +147,8 @@ def authenticate(
 
     Every attempt, failed or not, is written to the audit log. A locked account
     is rejected without checking the password, so guessing during the lockout
-    gains nothing.
+    gains nothing. The password is still hashed against a dummy, so that the
+    reply to a locked account cannot be told apart from an unknown address.
     """
     now = now or utcnow()
     user = find_user(session, email)
@@ -148,6 +159,7 @@ def authenticate(
 
     locked_until = as_utc(user.locked_until)
     if locked_until is not None and locked_until > now:
+        _verify_dummy(password)
         audit(session, user, "login_failed", "user", user.id, detail={"failure": LoginFailure.LOCKED.value})
         return LoginResult(None, LoginFailure.LOCKED, locked_until)
 
@@ -159,7 +171,7 @@ def authenticate(
     if user.totp_secret:
         if not totp_code:
             return LoginResult(None, LoginFailure.TOTP_REQUIRED)
-        if not verify_totp(user.totp_secret, totp_code):
+        if not _accept_totp(session, user, totp_secret(settings, user), totp_code, now):
             return _record_failure(session, user, LoginFailure.TOTP_INVALID, now)
 
     user.failed_logins = 0
@@ -201,31 +213,66 @@ def unlock(session: Session, user: User, actor: User | None) -> None:
     audit(session, actor, "settings", "user", user.id, detail={"change": "unlock"})
 
 
-def new_totp_secret() -> str:
-    return pyotp.random_base32()
-
-
 def totp_uri(user: User, secret: str) -> str:
-    """Return the otpauth:// URI that authenticator apps read (typed in or scanned)."""
-    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
+    return totp.provisioning_uri(user.email, secret)
 
 
-def verify_totp(secret: str, code: str) -> bool:
-    # valid_window=1 accepts the previous and next 30-second step, for clock drift.
-    digits = re.sub(r"\s+", "", code or "")
-    return digits.isdigit() and pyotp.TOTP(secret).verify(digits, valid_window=1)
+def totp_secret(settings: Settings, user: User) -> str | None:
+    """Return the user's TOTP secret in plain text, encrypting a value stored before encryption was introduced."""
+    if not user.totp_secret:
+        return None
+    secret = totp.unseal(settings, user.totp_secret)
+    if not totp.is_sealed(user.totp_secret):
+        user.totp_secret = totp.seal(settings, secret)
+        logger.info("stored TOTP secret encrypted", extra={"user_id": user.id})
+    return secret
 
 
-def enable_totp(session: Session, user: User, secret: str, code: str) -> None:
-    """Turn on TOTP once the user proves their app produces codes for `secret`."""
-    if not verify_totp(secret, code):
+def pending_totp_secret(settings: Settings, user: User) -> str:
+    """Return the secret offered to the user for enrolment, creating and storing one when there is none.
+
+    The secret stays on the server until the user confirms it with a code, so
+    a client cannot choose the secret it enrols.
+    """
+    if user.totp_pending_secret:
+        return totp.unseal(settings, user.totp_pending_secret)
+    secret = totp.new_secret()
+    user.totp_pending_secret = totp.seal(settings, secret)
+    return secret
+
+
+def enable_totp(session: Session, settings: Settings, user: User, code: str, now: dt.datetime | None = None) -> None:
+    """Turn on TOTP once the user proves their app produces codes for the pending secret."""
+    if not user.totp_pending_secret:
+        raise AccountError("No TOTP secret is waiting for confirmation: open the account page to get one.")
+    secret = totp.unseal(settings, user.totp_pending_secret)
+    if not _accept_totp(session, user, secret, code, now or utcnow()):
         raise AccountError("The verification code does not match: check the time on your phone and try again.")
-    user.totp_secret = secret
+    user.totp_secret = totp.seal(settings, secret)
+    user.totp_pending_secret = None
     audit(session, user, "settings", "user", user.id, detail={"change": "totp_enabled"})
+
+
+def _accept_totp(session: Session, user: User, secret: str, code: str, now: dt.datetime) -> bool:
+    """Check `code` and record its time step, so the same code is not accepted a second time.
+
+    The step is recorded with a conditional UPDATE, so of two requests that
+    race with one code only the first one to write succeeds.
+    """
+    step = totp.accepted_timecode(secret, code, user.totp_last_timecode, now)
+    if step is None:
+        return False
+    newer = or_(User.totp_last_timecode.is_(None), User.totp_last_timecode < step)
+    result = session.execute(
+        update(User).where(User.id == user.id, newer).values(totp_last_timecode=step),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    return result.rowcount == 1
 
 
 def disable_totp(session: Session, user: User, actor: User | None) -> None:
     user.totp_secret = None
+    user.totp_pending_secret = None
     audit(session, actor, "settings", "user", user.id, detail={"change": "totp_disabled"})
 
 
