@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from admin import auth, public
+from admin import auth, converters, public
 from admin.db import init_database
 from admin.health import HealthMiddleware
 from admin.i18n import init_i18n
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     app = Flask(__name__, template_folder=str(TEMPLATES_DIR), static_folder=str(STATIC_DIR), static_url_path="/static")
     app.jinja_env.autoescape = True
+    converters.install(app)
 
     sessions = init_database(app, settings)
     configure_sessions(app, settings)

@@ -197,3 +197,90 @@ def test_queue_query_count_does_not_grow_with_rows(agent_client, settings, agent
         make_ticket(settings, f"Meer vraag {number}", assignee_id=agent if number % 2 else None, theme="soa" if number % 3 else f"thema-{number}")
     many = count_queries(settings, agent_client, f"/admin/queue/{query}")
     assert many == few
+
+
+def test_queue_search_follows_message_changes(agent_client, settings, tickets):
+    from helpdesk.db import session_scope
+    from helpdesk.tickets.models import Direction, Message
+
+    with session_scope(settings) as session:
+        session.add(Message(ticket_id=tickets["new"], direction=Direction.INBOUND, message_id="later@client.example.net", body="Ook een vraag over prikpil."))
+    assert queue_ids(agent_client, "?search=prikpil") == [tickets["new"]]
+
+    with session_scope(settings) as session:
+        message = session.query(Message).filter_by(message_id="later@client.example.net").one()
+        message.body = "Ook een vraag over vaccinatie."
+    assert queue_ids(agent_client, "?search=prikpil") == []
+    assert queue_ids(agent_client, "?search=vaccinatie") == [tickets["new"]]
+
+    with session_scope(settings) as session:
+        session.query(Message).filter_by(message_id="later@client.example.net").one().ticket_id = tickets["old"]
+    assert queue_ids(agent_client, "?search=vaccinatie") == [tickets["old"]]
+
+    with session_scope(settings) as session:
+        session.delete(session.query(Message).filter_by(message_id="later@client.example.net").one())
+    assert queue_ids(agent_client, "?search=vaccinatie") == []
+
+
+def test_queue_search_count_stops_at_limit(agent_client, settings, monkeypatch):
+    from helpdesk.tickets import queue
+
+    monkeypatch.setattr(queue, "SEARCH_COUNT_LIMIT", 3)
+    for number in range(5):
+        make_ticket(settings, f"Vraag {number}", "Het condoom scheurde.")
+
+    page = agent_client.get("/admin/queue/?search=scheurde").get_data(as_text=True)
+    assert "Meer dan 3 tickets gevonden" in page
+    assert "5 tickets" not in page
+    filtered = agent_client.get("/admin/queue/?search=scheurde&status=closed").get_data(as_text=True)
+    assert "0 tickets" in filtered
+    unsearched = agent_client.get("/admin/queue/").get_data(as_text=True)
+    assert "5 tickets" in unsearched  # filters alone are counted exactly
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("?page=-1", "Pagina &#39;-1&#39; is ongeldig"),
+        ("?page=abc", "Pagina &#39;abc&#39; is ongeldig"),
+        ("?page=%C2%B2", "Pagina &#39;²&#39; is ongeldig"),  # "²" passes str.isdigit()
+        ("?assignee=99999999999999999999", "Toegewezen aan &#39;99999999999999999999&#39; is geen gebruikersnummer"),
+        ("?assignee=2147483648", "Toegewezen aan &#39;2147483648&#39; is geen gebruikersnummer"),
+        ("?assignee=-5", "Toegewezen aan &#39;-5&#39; is geen gebruikersnummer"),
+        ("?assignee=%C2%B2", "Toegewezen aan &#39;²&#39; is geen gebruikersnummer"),
+        ("?older_than=%C2%B2", "Ouder dan (dagen) &#39;²&#39; is ongeldig"),
+        ("?older_than=" + "9" * 5000, "Ouder dan (dagen) &#39;9999"),
+        ("?team=99999999999999999999", "Team &#39;99999999999999999999&#39; bestaat niet"),
+        ("?team=%C2%B2", "Team &#39;²&#39; bestaat niet"),
+    ],
+)
+def test_queue_rejects_numbers_out_of_range(agent_client, tickets, query, message):
+    response = agent_client.get(f"/admin/queue/{query}")
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", "2147483648", "9" * 5000])
+def test_queue_huge_page_shows_last_page(agent_client, settings, page):
+    for number in range(PAGE_SIZE + 2):
+        make_ticket(settings, f"Vraag {number}")
+    response = agent_client.get(f"/admin/queue/?page={page}")
+    assert response.status_code == 200
+    assert len(ROW_REFERENCE.findall(response.get_data(as_text=True))) == 2
+    assert re.search(r'aria-current="page" href="/admin/queue/\?[^"]*page=2[&"]', response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("search", ["%232147483648", "%2399999999999999999999", "2147483648", "99999999999999999999"])
+def test_queue_search_for_huge_ticket_number(agent_client, tickets, search):
+    assert queue_ids(agent_client, f"?search={search}") == []
+
+
+@pytest.mark.parametrize("path", ["/admin/ticket/2147483648", "/admin/ticket/99999999999999999999", "/admin/ticket/-1", "/admin/ticket/abc"])
+def test_ticket_page_with_invalid_id_is_not_found(agent_client, tickets, path):
+    assert agent_client.get(path).status_code == 404
+
+
+def test_ticket_actions_with_huge_ids_are_not_found(agent_client, tickets):
+    ticket = tickets["new"]
+    assert agent_client.post(f"/admin/ticket/{ticket}/retry/99999999999999999999").status_code == 404
+    assert agent_client.post("/admin/ticket/99999999999999999999/note").status_code == 404

@@ -16,10 +16,8 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
-    func,
-    text,
 )
-from sqlalchemy.dialects import postgresql  # noqa: F401 (registers to_tsvector for PostgreSQL)
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpdesk.db import Base, utcnow
@@ -90,6 +88,10 @@ class Ticket(Base):
     last_message_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     first_response_at: Mapped[Optional[dt.datetime]] = mapped_column()
     erased_at: Mapped[Optional[dt.datetime]] = mapped_column()
+    # Queue search on PostgreSQL: the redacted subjects and texts of all the
+    # ticket's messages, kept up to date by a trigger on messages (migration
+    # 0004). NULL on SQLite, where the queue searches messages with LIKE.
+    search_document: Mapped[Optional[str]] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"), deferred=True)
 
     messages: Mapped[list["Message"]] = relationship(
         back_populates="ticket", order_by="Message.id", cascade="all, delete-orphan"
@@ -108,6 +110,7 @@ class Ticket(Base):
         Index("ix_tickets_status_urgent_last", "status", "urgent", "last_message_at"),
         # The queue's default order: urgent first, then the longest waiting.
         Index("ix_tickets_urgent_last", urgent.desc(), last_message_at),
+        Index("ix_tickets_search_document", search_document, postgresql_using="gin"),
     )
 
     @property
@@ -232,18 +235,3 @@ class TicketEvent(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
-
-
-def message_search_document():
-    """Return the tsvector expression over a message's redacted subject and text (PostgreSQL only).
-
-    The queue search must use this same expression, with constants and no
-    bound parameters, or PostgreSQL cannot use the GIN index built on it.
-    """
-    # text() constants, unlike literal_column(), leave Index free to find the table from the columns.
-    document = func.coalesce(Message.subject, text("''")).op("||")(text("' '")).op("||")(func.coalesce(Message.body, text("''")))
-    return func.to_tsvector(text("'simple'"), document)
-
-
-# SQLite has no full-text index of this kind and searches with LIKE instead.
-Index("ix_messages_search", message_search_document(), postgresql_using="gin").ddl_if(dialect="postgresql")

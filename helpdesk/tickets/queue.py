@@ -1,9 +1,12 @@
 """The ticket queue: filters, full-text search, sorting and pagination in a fixed number of queries.
 
-One page costs three queries whatever its size: the rows (with the assignee's
-name joined in), the total count and nothing per row. Search uses PostgreSQL
-full-text search over the redacted subject and text of every message, backed
-by the GIN index `ix_messages_search`, and LIKE on SQLite.
+One page costs two queries whatever its size: the rows (with the assignee's
+name joined in) and the count. Search uses PostgreSQL full-text search over
+`tickets.search_document`, one stored vector per ticket of the redacted
+subjects and texts of its messages with the GIN index
+`ix_tickets_search_document`, and LIKE over the messages on SQLite. A search
+counts its matches only up to SEARCH_COUNT_LIMIT, so a word that occurs in
+most tickets costs no more than a rare one.
 """
 
 from __future__ import annotations
@@ -13,18 +16,22 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, text
+from sqlalchemy import ColumnElement, and_, exists, false, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
 from helpdesk.db import utcnow
 from helpdesk.teams.access import TEAM_FILTERS
-from helpdesk.tickets.models import DeliveryState, Direction, Message, Ticket, TicketStatus, message_search_document
+from helpdesk.tickets.models import DeliveryState, Direction, Message, Ticket, TicketStatus
 
 PAGE_SIZE = 25
 MAX_SEARCH_WORDS = 8
 MAX_AGE_DAYS = 3650
 UNASSIGNED = "none"
+MAX_ID = 2**31 - 1  # the largest PostgreSQL integer, the type of every id column
+# A search shows at most this many tickets (40 pages) and shows "more than"
+# beyond it, because counting every match of a common word reads most tickets.
+SEARCH_COUNT_LIMIT = 1000
 
 # Sort keys offered to staff, mapped to the column they order by.
 SORT_COLUMNS = {
@@ -39,7 +46,8 @@ SORT_COLUMNS = {
 }
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_TICKET_NUMBER = re.compile(r"^#?(\d{1,18})$")
+_TICKET_NUMBER = re.compile(r"^#?([0-9]+)$")
+_DIGITS = re.compile(r"[0-9]+")  # str.isdigit() also accepts "²", which int() rejects
 
 
 class QueueQueryError(ValueError):
@@ -86,8 +94,9 @@ class QueueRow:
 @dataclass(frozen=True)
 class QueuePage:
     rows: list[QueueRow]
-    total: int
+    total: int  # SEARCH_COUNT_LIMIT when `more` is set
     page: int
+    more: bool = False  # the search matches more than SEARCH_COUNT_LIMIT tickets
     page_size: int = PAGE_SIZE
     query: QueueQuery = field(default_factory=QueueQuery)
 
@@ -108,12 +117,12 @@ def parse_query(args: dict[str, str]) -> QueueQuery:
 
     assignee: int | str | None = args.get("assignee") or None
     if assignee is not None and assignee != UNASSIGNED:
-        if not assignee.isdigit():
+        if parse_id(assignee) is None:
             raise QueueQueryError(f"Toegewezen aan {assignee!r} is geen gebruikersnummer: kies een naam uit de lijst.")
-        assignee = int(assignee)
+        assignee = parse_id(assignee)
 
     team = (args.get("team") or "").strip() or None
-    if team is not None and team not in TEAM_FILTERS and not team.isdigit():
+    if team is not None and team not in TEAM_FILTERS and parse_id(team) is None:
         raise QueueQueryError(f"Team {team!r} bestaat niet: kies een team uit de lijst.")
 
     sort = args.get("sort") or None
@@ -132,17 +141,38 @@ def parse_query(args: dict[str, str]) -> QueueQuery:
         search=(args.get("search") or "").strip()[:200],
         sort=sort,
         descending=args.get("desc") == "1",
-        page=_whole_number(args, "page", "Pagina", 1, 1_000_000) or 1,
+        page=_page_number(args),
     )
+
+
+def parse_id(raw: str) -> int | None:
+    """Return `raw` as a row id, or None unless it is an ASCII number from 1 to MAX_ID."""
+    if not _DIGITS.fullmatch(raw) or len(raw) > len(str(MAX_ID)):
+        return None
+    number = int(raw)
+    return number if 1 <= number <= MAX_ID else None
 
 
 def _whole_number(args: dict[str, str], name: str, label: str, minimum: int, maximum: int) -> int | None:
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+    # The length check keeps int() away from huge inputs, which it rejects above 4,300 digits.
+    if not _DIGITS.fullmatch(raw) or len(raw) > len(str(maximum)) or not minimum <= int(raw) <= maximum:
         raise QueueQueryError(f"{label} {raw!r} is ongeldig: geef een geheel getal van {minimum} tot {maximum}.")
     return int(raw)
+
+
+def _page_number(args: dict[str, str]) -> int:
+    """Return the requested page. queue_page() moves a page past the end to the last page."""
+    raw = (args.get("page") or "").strip()
+    if not raw:
+        return 1
+    if not _DIGITS.fullmatch(raw):
+        raise QueueQueryError(f"Pagina {raw!r} is ongeldig: geef een paginanummer vanaf 1.")
+    if len(raw) > len(str(MAX_ID)):
+        return MAX_ID
+    return max(1, int(raw))
 
 
 def search_words(search: str) -> list[str]:
@@ -152,32 +182,44 @@ def search_words(search: str) -> list[str]:
 def search_condition(session: Session, search: str) -> ColumnElement[bool] | None:
     """Return the condition that a ticket matches `search`, or None for an empty search.
 
-    Every word must occur in one message of the ticket (subject or text), as a
-    word prefix on PostgreSQL and as a substring on SQLite. A search for "123"
-    also finds ticket 123, and "#123" finds only that ticket.
+    On PostgreSQL every word must occur in the ticket as a word prefix, in
+    any of its messages (subject or text). On SQLite every word must occur as
+    a substring in one message. A search for "123" also finds ticket 123, and
+    "#123" finds only that ticket.
     """
     words = search_words(search)
     if not words:
         return None
 
     if session.get_bind().dialect.name == "postgresql":
-        # Words are \w+ runs, so they cannot carry tsquery operators.
-        tsquery = func.to_tsquery(text("'simple'"), " & ".join(f"{word}:*" for word in words))
-        in_message = message_search_document().op("@@")(tsquery)
+        condition = Ticket.search_document.op("@@")(_tsquery(words))
     else:
         in_message = and_(*(or_(Message.subject.ilike(_like(word), escape="\\"), Message.body.ilike(_like(word), escape="\\")) for word in words))
-    # NOTE: PostgreSQL picks between walking the queue order and looking the
-    # words up in the GIN index from the statistics that ANALYZE (autovacuum)
-    # keeps on the index expression. Without them it may walk the whole queue
-    # for a word that occurs nowhere, which takes seconds on 100,000 tickets.
-    condition = exists(select(Message.id).where(Message.ticket_id == Ticket.id, in_message))
+        condition = exists(select(Message.id).where(Message.ticket_id == Ticket.id, in_message))
 
     number = _TICKET_NUMBER.match(search.strip())
+    ticket_id = parse_id(number.group(1)) if number else None
     if number and search.strip().startswith("#"):
-        return Ticket.id == int(number.group(1))  # "#123" is a ticket reference, never text
-    if number:
-        condition = or_(Ticket.id == int(number.group(1)), condition)
+        # "#123" is a ticket reference, never text. A number past MAX_ID is no ticket.
+        return Ticket.id == ticket_id if ticket_id is not None else false()
+    if ticket_id is not None:
+        condition = or_(Ticket.id == ticket_id, condition)
     return condition
+
+
+def _tsquery(words: list[str]) -> ColumnElement:
+    """Return the tsquery that matches tickets containing every word as a prefix.
+
+    websearch_to_tsquery() has no prefix matching, so the query is written
+    for to_tsquery(). Words are \\w+ runs and cannot carry tsquery operators.
+    The query goes into the SQL text as a literal, not a bound parameter,
+    because psycopg prepares a statement after five runs and PostgreSQL may
+    then reuse one generic plan for every word. How many tickets a word
+    matches decides between walking the queue order and reading the GIN
+    index, and that estimate comes from the statistics ANALYZE (autovacuum
+    in production) keeps on search_document.
+    """
+    return func.to_tsquery(text("'simple'"), literal(" & ".join(f"{word}:*" for word in words), literal_execute=True))
 
 
 def _like(word: str) -> str:
@@ -253,24 +295,38 @@ def _rows_query(conditions: list[ColumnElement[bool]], query: QueueQuery, page: 
     )
 
 
-def _count(session: Session, conditions: list[ColumnElement[bool]]) -> int:
-    return session.scalar(select(func.count()).select_from(Ticket).where(*conditions)) or 0
+def _count(session: Session, conditions: list[ColumnElement[bool]], limit: int | None = None) -> int:
+    """Count the tickets that match, stopping after `limit` + 1 when a limit is given."""
+    if limit is None:
+        return session.scalar(select(func.count()).select_from(Ticket).where(*conditions)) or 0
+    matches = select(Ticket.id).where(*conditions).limit(limit + 1).subquery()
+    return session.scalar(select(func.count()).select_from(matches)) or 0
 
 
 def queue_page(
     session: Session, query: QueueQuery, now: dt.datetime | None = None, scope: ColumnElement[bool] | None = None
 ) -> QueuePage:
-    """Return one page of tickets that match `query` and `scope` (the tickets the user may see), and the total number of matches."""
+    """Return one page of tickets that match `query` and `scope` (the tickets the user may see), and their count.
+
+    A search is counted up to SEARCH_COUNT_LIMIT, and QueuePage.more is set when it matches more.
+    """
     now = now or utcnow()
     conditions = _conditions(session, query, now)
     if scope is not None:
         conditions.append(scope)
 
-    total = _count(session, conditions)
+    # Filters alone are counted exactly: the tickets table and its indexes
+    # answer that in a few milliseconds for 100,000 tickets.
+    limit = SEARCH_COUNT_LIMIT if query.search else None
+    total = _count(session, conditions, limit)
+    more = limit is not None and total > limit
+    if more:
+        total = limit
     page = _last_page(total, query.page)
     rows = session.execute(_rows_query(conditions, query, page)).all()
 
-    return QueuePage(rows=[QueueRow(**row._mapping) for row in rows], total=total, page=page, query=query.with_changes(page=page))
+    rows = [QueueRow(**row._mapping) for row in rows]
+    return QueuePage(rows=rows, total=total, page=page, more=more, query=query.with_changes(page=page))
 
 
 def _last_page(total: int, requested: int) -> int:

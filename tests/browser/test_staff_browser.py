@@ -1,5 +1,7 @@
+import http.client
 import re
 import threading
+from urllib.parse import urlsplit
 
 import pyotp
 import pytest
@@ -117,9 +119,39 @@ def test_login_with_totp_code(live_server, page):
     assert page.get_by_text("Vul ook de verificatiecode uit je app in.").is_visible()
     assert page.url.startswith(f"{live_server.url}/admin/login")
 
-    sign_in(page, live_server, "totp@helpdesk.test", code=pyotp.TOTP(secret).now())
+    code = pyotp.TOTP(secret).now()
+    sign_in(page, live_server, "totp@helpdesk.test", code=code)
     assert page.url == f"{live_server.url}/admin/queue/"
     assert page.get_by_role("heading", name="Wachtrij").is_visible()
+
+    # The same code does not open a second session, even within its 30 seconds.
+    page.get_by_role("button", name="Afmelden").click()
+    page.wait_for_url(f"{live_server.url}/admin/login")
+    sign_in(page, live_server, "totp@helpdesk.test", code=code)
+    assert page.get_by_text("De verificatiecode klopt niet.").is_visible()
+    assert page.url.startswith(f"{live_server.url}/admin/login")
+
+
+def status_with_cookie(live_server, path: str, cookie: str) -> int:
+    """Request `path` with only the given session cookie, as a second browser holding a copy would."""
+    parts = urlsplit(live_server.url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        connection.request("GET", path, headers={"Cookie": f"helpdesk_session={cookie}"})
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_sign_out_everywhere_ends_copied_session(live_server, staff_login, browser_context):
+    page = staff_login
+    cookie = next(item["value"] for item in browser_context.cookies() if item["name"] == "helpdesk_session")
+    assert status_with_cookie(live_server, "/admin/queue/", cookie) == 200
+
+    page.goto(f"{live_server.url}/admin/account/")
+    page.get_by_role("button", name="Overal afmelden").click()
+    page.wait_for_url(f"{live_server.url}/admin/login")
+    assert status_with_cookie(live_server, "/admin/queue/", cookie) == 302
 
 
 def test_agent_sees_no_admin_pages(live_server, staff_login):
