@@ -1,8 +1,8 @@
 """Dutch labels (translated through the catalogues) for the codes the database stores.
 
-Staff never see a stored code: the ticket page, the queue and the audit log
-look codes up here. tests/test_admin_ticket_labels.py finds every code the
-source code writes and fails when one has no label.
+The ticket page and the audit log show these labels instead of the codes.
+tests/test_admin_ticket_labels.py finds every code the source code writes and
+fails when one has no label here.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from kb.faq_export import QUICK_EXIT_URL, by_theme, faq_page_jsonld, images_by_a
 from kb.faq_feedback import VoteRejected, check_vote_token, record_search_miss, record_vote, vote_token
 from kb.faq_models import ArticleImage
 from kb.markup import article_html
+from kb.public_search import search_public
 from kb.models import Article, ArticleStatus
 
 logger = logging.getLogger(__name__)
@@ -148,12 +149,18 @@ def asking(language: str):
 def search(language: str):
     _check_language(language)
     query = (request.args.get("q") or "").strip()[:MAX_QUERY_LENGTH]
-    results = search_articles(language, query) if query else []
-    if query and not results:
+    show_all = request.args.get("meer") == "1"
+    results, hidden = search_articles(language, query, show_all=show_all) if query else ([], 0)
+    if query and not results and not hidden:
         record_search_miss(db(), language, query)
         db().commit()
     html = _page(
-        "public/search.html", language, query=query, results=results, switch_urls=_switch_urls("search", q=query or None)
+        "public/search.html",
+        language,
+        query=query,
+        results=results,
+        hidden=hidden,
+        switch_urls=_switch_urls("search", q=query or None),
     )
     # A query can be sensitive: keep it out of shared caches and the browser's disk cache.
     return Response(html, headers={"Cache-Control": "no-store"})
@@ -299,16 +306,19 @@ def _switch_urls(endpoint: str, **args) -> dict[str, str]:
     return {code: url_for(f".{endpoint}", language=code, **args) for code in LANGUAGES}
 
 
-def search_articles(language: str, query: str) -> list[Article]:
-    """Return published articles in `language` that the knowledge-base search ranks for `query`, best first.
+def search_articles(language: str, query: str, *, show_all: bool = False) -> tuple[list[Article], int]:
+    """Return the published articles in `language` that fit `query`, best first, and how many weaker hits were left out.
 
-    The search scores each slug by its best language version. A hit without a
-    version in `language` is left out, because the page links within one language.
+    kb.public_search decides which hits are relevant; with `show_all` the weaker
+    hits follow them, up to MAX_RESULTS. The search scores each slug by its best
+    language version. A hit without a version in `language` is left out, because
+    the page links within one language.
     """
-    index = index_for_session(db())
-    hits = index.search(index.analyze(query, language), language, limit=MAX_RESULTS)
+    ranked = search_public(index_for_session(db()), query, language, limit=MAX_RESULTS)
+    hits = ranked.relevant + ranked.others if show_all else ranked.relevant
     slugs = [hit.slug for hit in hits]
+    hidden = 0 if show_all else len(ranked.others)
     if not slugs:
-        return []
+        return [], hidden
     found = {article.slug: article for article in db().scalars(_published(language).where(Article.slug.in_(slugs)))}
-    return [found[slug] for slug in slugs if slug in found]
+    return [found[slug] for slug in slugs if slug in found], hidden
