@@ -41,7 +41,7 @@ def ping_worker(settings: Settings, node: str, timeout: float) -> CheckResult:
     if broker.failed:
         return CheckResult("worker", Status.FAILED, f"{node} was not pinged: {broker.message}", node)
     try:
-        replies = publisher(settings).control.ping(destination=[node], timeout=timeout)
+        replies = publisher(settings).control.ping(destination=[node], timeout=timeout, limit=1)
     except (OperationalError, redis.RedisError, OSError) as error:
         return CheckResult("worker", Status.FAILED, f"The broker could not be reached to ping {node} ({one_line(error)}).", node)
 
