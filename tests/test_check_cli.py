@@ -51,7 +51,7 @@ def test_ready_installation_exits_zero(ready_settings):
 
     assert result.exit_code == 0, result.stdout
     lines = result.stdout.splitlines()
-    assert len(lines) == 12
+    assert len(lines) == 13
     assert all(line.startswith("OK") for line in lines), result.stdout
 
 
@@ -69,6 +69,7 @@ def test_json_output_lists_every_check(ready_settings):
         "encryption_key",
         "secret_key",
         "stored_data",
+        "totp_secrets",
         "broker",
         "mailbox",
         "smtp",

@@ -13,6 +13,8 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from helpdesk import schema
+from helpdesk.accounts import totp
+from helpdesk.accounts.models import User
 from helpdesk.checks.masking import mask_url
 from helpdesk.checks.results import CheckContext, CheckResult, Status, one_line
 from helpdesk.config import ConfigError
@@ -163,3 +165,41 @@ def check_stored_data(context: CheckContext, database_ready: bool, key_valid: bo
         message = _("De opgeslagen adressen en originelen zijn niet te ontcijferen met HELPDESK_ENCRYPTION_KEY: zet de sleutel terug die in gebruik was toen ze opgeslagen werden (keys.env in de back-up).")
         return CheckResult("stored_data", Status.FAILED, message)
     return CheckResult("stored_data", Status.OK, _("De opgeslagen adressen en originelen zijn te ontcijferen met de sleutel."))
+
+
+def check_totp_secrets(context: CheckContext, database_ready: bool, key_valid: bool) -> CheckResult:
+    """Decrypt every stored TOTP secret and count the ones still stored in plain text."""
+    _ = context.gettext
+    if not database_ready or not key_valid:
+        message = _("De TOTP-sleutels zijn niet gecontroleerd, omdat de database of de sleutel niet in orde is.")
+        return CheckResult("totp_secrets", Status.SKIPPED, message)
+
+    engine = _check_engine(context.settings.database_url, context.timeout)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(select(User.totp_secret, User.totp_pending_secret)).all()
+    except SQLAlchemyError as error:
+        message = _("De TOTP-sleutels konden niet gelezen worden ({error}).")
+        return CheckResult("totp_secrets", Status.FAILED, message.format(error=one_line(getattr(error, "orig", error))))
+    finally:
+        engine.dispose()
+
+    stored = [value for row in rows for value in row if value]
+    plaintext = sum(1 for value in stored if not totp.is_sealed(value))
+    unreadable = 0
+    for value in stored:
+        try:
+            totp.unseal(context.settings, value)
+        except ConfigError:
+            unreadable += 1
+
+    if unreadable:
+        message = _("{count} TOTP-sleutels zijn niet te ontcijferen met HELPDESK_ENCRYPTION_KEY: zet de sleutel terug die in gebruik was toen ze opgeslagen werden, of laat een beheerder de tweestapsverificatie van die accounts resetten.")
+        return CheckResult("totp_secrets", Status.FAILED, message.format(count=unreadable))
+    if plaintext:
+        message = _("{count} TOTP-sleutels staan nog onversleuteld in de database. De helpdesk versleutelt elke sleutel zodra de medewerker zich aanmeldt.")
+        return CheckResult("totp_secrets", Status.WARNING, message.format(count=plaintext))
+    if not stored:
+        return CheckResult("totp_secrets", Status.OK, _("Er zijn nog geen TOTP-sleutels opgeslagen."))
+    message = _("De {count} opgeslagen TOTP-sleutels zijn versleuteld en te ontcijferen.")
+    return CheckResult("totp_secrets", Status.OK, message.format(count=len(stored)))

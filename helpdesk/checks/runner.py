@@ -8,7 +8,7 @@ from typing import Callable
 
 from helpdesk import metrics
 from helpdesk.checks.addresses import check_from_address, check_public_url
-from helpdesk.checks.database import check_database, check_stored_data
+from helpdesk.checks.database import check_database, check_stored_data, check_totp_secrets
 from helpdesk.checks.masking import scrub, settings_secrets
 from helpdesk.checks.results import DEFAULT_TIMEOUT_SECONDS, CheckContext, CheckResult, Status, one_line
 from helpdesk.checks.secrets import check_encryption_key, check_secret_key
@@ -43,6 +43,7 @@ def run_checks(
         encryption_key,
         check_secret_key(context),
         check_stored_data(context, database_ready, encryption_key.status is Status.OK),
+        check_totp_secrets(context, database_ready, encryption_key.status is Status.OK),
         check_broker(context),
         *check_mailboxes(context),
         check_smtp(context),
