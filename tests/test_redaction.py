@@ -366,3 +366,33 @@ def test_redact_many_closing_lines():
     text = "Groeten\n" * 125_000
 
     assert redact(text).text == text
+
+
+@pytest.mark.parametrize(
+    ("filename", "expected"),
+    [
+        ("uitslag_test.pdf", "uitslag_test.pdf"),
+        ("IMG_2034.jpg", "IMG_2034.jpg"),
+        ("mijn_uitslag.pdf", "mijn_uitslag.pdf"),
+        ("labo_resultaten_2026.pdf", "labo_resultaten_2026.pdf"),
+        ("IMG-20261103-WA0001.jpg", "IMG-20261103-WA0001.jpg"),
+        ("WhatsApp Image 2026-11-03 at 14.22.10.jpeg", "WhatsApp Image 2026-11-03 at 14.22.10.jpeg"),
+        ("scan 12-03-2026.pdf", "scan 12-03-2026.pdf"),
+        ("photo@2x.png", "photo@2x.png"),
+        ("archief.tar.gz", "archief.tar.gz"),
+        ("jan.peeters@gmail.com.pdf", "[e-mailadres].pdf"),
+        ("sofie.janssens@telenet.be_scan.pdf", "[e-mailadres]_scan.pdf"),
+        ("foto_0470-12-34-56.png", "foto_[telefoonnummer].png"),
+        ("+32470123456.jpg", "[telefoonnummer].jpg"),
+        ("0470.123.456.jpg", "[telefoonnummer].jpg"),
+        ("cv_Marie_Dubois.docx", "cv_[naam].docx"),
+        ("BE71096123456769.pdf", "[rekeningnummer].pdf"),
+        ("Rijksregister_85.07.30-033.28.pdf", "Rijksregister_[rijksregisternummer].pdf"),
+        ("scan_rijbewijs_1-ABC-123.jpg", "scan_rijbewijs_[nummerplaat].jpg"),
+        ("", ""),
+    ],
+)
+def test_filename_keeps_all_but_identifiers(filename, expected):
+    from helpdesk.redaction import redact_filename
+
+    assert redact_filename(filename) == expected

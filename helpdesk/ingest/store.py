@@ -9,7 +9,7 @@ from helpdesk.crypto import address_hash, encrypt
 from helpdesk.db import utcnow
 from helpdesk.ingest.outcomes import Source
 from helpdesk.mail import ParsedAttachment, ParsedMessage, rewrite_html_text, sanitize_html
-from helpdesk.redaction import redact
+from helpdesk.redaction import redact, redact_filename
 from helpdesk.teams.routing import team_for_mailbox
 from helpdesk.tickets.models import Attachment, Direction, Message, Ticket, TicketEvent
 
@@ -100,7 +100,7 @@ def store_message(
 
 def _attachment_row(settings: Settings, attachment: ParsedAttachment) -> Attachment:
     row = Attachment(
-        filename=redacted(attachment.filename)[:MAX_FILENAME_LENGTH],
+        filename=redact_filename(attachment.filename)[:MAX_FILENAME_LENGTH],
         content_type=attachment.content_type[:MAX_CONTENT_TYPE_LENGTH],
         size=attachment.size,
         content_id=attachment.content_id,
