@@ -137,7 +137,12 @@ def test_readiness_result_is_reused_briefly(settings):
     app = create_app(settings.with_overrides(broker_url=closed_port_url()))
     calls = []
     checks = app.wsgi_app.checks
-    app.wsgi_app.checks = lambda current: calls.append(1) or checks(current)
+
+    def counted_checks(current):
+        calls.append(current)
+        return checks(current)
+
+    app.wsgi_app.checks = counted_checks
     client = app.test_client()
 
     first = client.get("/readyz")
