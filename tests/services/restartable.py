@@ -20,10 +20,11 @@ from tests.services.ports import free_port
 from tests.services.smtp import SmtpServer, _Handler
 
 START_TIMEOUT_SECONDS = 15.0
+STOP_TIMEOUT_SECONDS = 10.0
 
 
 class PrivateRedis:
-    """A redis-server process on 127.0.0.1 that keeps nothing on disk."""
+    """A redis-server process on 127.0.0.1 with its working folder under `folder`, keeping nothing on disk."""
 
     def __init__(self, binary: str, folder: Path) -> None:
         self.binary = binary
@@ -39,32 +40,51 @@ class PrivateRedis:
         return redis.Redis(host=self.host, port=self.port, socket_timeout=5, socket_connect_timeout=5)
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.binary, "--bind", self.host, "--port", str(self.port), "--save", "", "--appendonly", "no",
-             "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        self.folder.mkdir(parents=True, exist_ok=True)
+        command = [
+            self.binary, "--bind", self.host, "--port", str(self.port),
+            "--save", "", "--appendonly", "no", "--dir", str(self.folder),
+        ]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while True:
-            try:
-                if self.client().ping():
-                    return
-            except redis.exceptions.ConnectionError:
-                pass
+        while not self._is_up():
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server on port {self.port} did not start (exit code {self.process.poll()})")
-            time.sleep(0.1)
+                code = self.process.poll()
+                self.stop()
+                raise RuntimeError(f"redis-server on port {self.port} did not start (exit code {code})")
+            time.sleep(0.05)
 
     def stop(self) -> None:
         if self.process is None:
             return
         self.process.terminate()
-        self.process.wait(timeout=10)
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
         self.process = None
 
+    def restart(self) -> None:
+        """Stop and start the server on the same port; every key is lost, as after a crash."""
+        self.stop()
+        self.start()
+
     def queued_tasks(self, queue: str = "helpdesk") -> int:
-        return int(self.client().llen(queue))
+        client = self.client()
+        try:
+            return int(client.llen(queue))
+        finally:
+            client.close()
+
+    def _is_up(self) -> bool:
+        client = self.client()
+        try:
+            return bool(client.ping())
+        except redis.exceptions.ConnectionError:
+            return False
+        finally:
+            client.close()
 
 
 @pytest.fixture
@@ -72,8 +92,8 @@ def private_redis(tmp_path):
     """Start a redis-server on a free port for one test; the test may stop and start it."""
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.skip("redis-server is not installed (Debian package redis-server)")
-    server = PrivateRedis(binary, tmp_path)
+        pytest.skip("redis-server is not installed (Debian package redis-server, see scripts/setup.sh)")
+    server = PrivateRedis(binary, tmp_path / "redis")
     server.start()
     try:
         yield server
