@@ -23,6 +23,7 @@ from admin.views.macros import MacroAdminView
 from admin.views.queue import TicketQueueView
 from admin.views.staff import AuditLogView, UserAdminView
 from admin.views.stats import StatisticsView
+from admin.views.teams import TeamAdminView
 from admin.views.ticket import TicketView
 from helpdesk.config import TEMPLATES_DIR, Settings, load_settings
 
@@ -63,6 +64,7 @@ def _init_admin(app: Flask, sessions) -> Admin:
     admin.add_view(MacroAdminView(sessions, category=_l("Beheer")))
     admin.add_view(StatisticsView())
     admin.add_view(UserAdminView(sessions, category=_l("Beheer")))
+    admin.add_view(TeamAdminView(category=_l("Beheer")))
     admin.add_view(AuditLogView(category=_l("Beheer")))
     admin.add_view(AccountView())
     return admin

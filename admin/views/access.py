@@ -1,18 +1,27 @@
-"""Role checks shared by every staff view."""
+"""Role checks shared by every staff view, and the team check on every ticket URL."""
 
 from __future__ import annotations
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
+from admin.db import db
 from helpdesk.accounts.models import Role
+from helpdesk.teams import access as team_access
+from helpdesk.tickets.models import Ticket
 
 STAFF_ROLES = frozenset({Role.AGENT, Role.EDITOR, Role.ADMIN})
 ADMIN_ROLES = frozenset({Role.ADMIN})
 
 
 class RoleRequiredMixin:
-    """Let only signed-in users with one of `allowed_roles` in; send others to the login page or a 403."""
+    """Let only signed-in users with one of `allowed_roles` in; send others to the login page or a 403.
+
+    A view route with a `ticket_id` argument also answers 404 when the ticket
+    belongs to a team the user is not a member of, so that no route of the
+    ticket page (reading, replying, notes, downloads) can reach it by URL.
+    """
 
     allowed_roles: frozenset[Role] = STAFF_ROLES
 
@@ -23,3 +32,18 @@ class RoleRequiredMixin:
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         abort(403)
+
+    def _handle_view(self, name, **kwargs):
+        refused = super()._handle_view(name, **kwargs)
+        if refused is not None:
+            return refused
+        ticket_id = kwargs.get("ticket_id")
+        if ticket_id is not None and not ticket_visible(ticket_id):
+            abort(404)
+        return None
+
+
+def ticket_visible(ticket_id: int) -> bool:
+    """Return whether the signed-in user may open the ticket; a missing ticket counts as visible (the view answers 404)."""
+    team_id = db().scalar(select(Ticket.team_id).where(Ticket.id == ticket_id))
+    return team_access.can_open(db(), current_user.user, team_id)

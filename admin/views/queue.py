@@ -11,10 +11,12 @@ from flask_admin import BaseView, expose
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from admin.auth import staff
 from admin.db import db
 from admin.forms import STATUS_LABELS
 from admin.views.access import RoleRequiredMixin
 from helpdesk.accounts.models import User
+from helpdesk.teams.access import default_team_filter, queue_scope, team_choices
 from helpdesk.tickets.models import TicketStatus
 from helpdesk.tickets.queue import (
     SORT_COLUMNS,
@@ -68,6 +70,8 @@ def query_args(query: QueueQuery) -> dict[str, str]:
         args["urgent"] = "1"
     if query.delivery_problem:
         args["delivery_problem"] = "1"
+    if query.team:
+        args["team"] = query.team
     if query.sort:
         args["sort"] = query.sort
     if query.descending:
@@ -91,7 +95,9 @@ class TicketQueueView(RoleRequiredMixin, BaseView):
             query, status = QueueQuery(), 400
 
         session = db()
-        page = queue_page(session, query)
+        # Without a choice in the URL the default applies, and links leave it out.
+        team_filter = query.team or default_team_filter(session, staff())
+        page = queue_page(session, query, scope=queue_scope(session, staff(), team_filter))
         html = self.render(
             "admin/queue.html",
             page=page,
@@ -102,6 +108,8 @@ class TicketQueueView(RoleRequiredMixin, BaseView):
             status_labels=STATUS_LABELS,
             themes=ticket_themes(session),
             staff=active_staff_names(),
+            teams=team_choices(session, staff()),
+            team_filter=team_filter,
             UNASSIGNED=UNASSIGNED,
             sort_labels=SORT_LABELS,
         )

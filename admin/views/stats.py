@@ -10,11 +10,13 @@ from flask_babel import format_date, format_decimal, format_percent, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from admin.auth import staff
 from admin.db import db
 from admin.forms import STATUS_LABELS
 from admin.i18n import TIMEZONE
 from admin.views import stats_charts
 from admin.views.access import RoleRequiredMixin
+from helpdesk.teams.access import visible_condition
 from helpdesk.tickets.statistics import NO_THEME, Statistics, compute_statistics
 
 PERIODS = (4, 12, 26, 52)
@@ -44,7 +46,8 @@ class StatisticsView(RoleRequiredMixin, BaseView):
         super().__init__(name=_l("Statistieken"), endpoint="stats", url="stats", **kwargs)
 
     def _statistics(self, weeks: int) -> Statistics:
-        return compute_statistics(db(), weeks, TIMEZONE)
+        # Staff count only the tickets they may open: their teams' and those without a team.
+        return compute_statistics(db(), weeks, TIMEZONE, scope=visible_condition(db(), staff()))
 
     @expose("/")
     def index(self):

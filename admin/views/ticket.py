@@ -22,10 +22,12 @@ from admin.labels import DELIVERY_LABELS, EVENT_LABELS, URGENCY_LABELS
 from admin.rendering import format_size, sanitize_mail_html
 from admin.views.access import RoleRequiredMixin
 from admin.views.queue import active_staff_names, user_names
+from admin.views.teams import ticket_team_panel
 from admin.views.ticket_data import article_snippet, flash_form_errors, load_ticket, published_articles
 from admin.views.ticket_forms import EraseForm, ReplyForm, RevealForm
 from admin.views.ticket_privacy import TicketPrivacyRoutes
 from helpdesk.accounts.models import Role, User
+from helpdesk.teams import access as team_access
 from helpdesk.tickets import services
 from helpdesk.tickets.macros import Macro, active_macros
 from helpdesk.tickets.models import DeliveryState, Direction, Message, Ticket, TicketStatus
@@ -90,7 +92,8 @@ class TicketView(TicketPrivacyRoutes, RoleRequiredMixin, BaseView):
             article_form=ArticleForm(),
             revealed=revealed or {},
             extra_draft_slugs=[slug for slug in ticket.draft_slugs or [] if slug not in suggested],
-            same_client=services.tickets_of_same_client(session, ticket),
+            same_client=team_access.visible_only(session, user, services.tickets_of_same_client(session, ticket)),
+            team_panel=ticket_team_panel(session, ticket, user),
             can_download_raw=user.can_reveal or user.role == Role.ADMIN,
             can_erase=user.role in services.ERASE_ROLES,
             event_labels=EVENT_LABELS,
@@ -296,7 +299,7 @@ class TicketView(TicketPrivacyRoutes, RoleRequiredMixin, BaseView):
             return self._back(ticket_id)
         session = db()
         target = session.get(Ticket, form.target.data)
-        if target is None:
+        if target is None or not team_access.can_open(session, staff(), target.team_id):
             flash(_("Ticket #%(id)s bestaat niet.", id=form.target.data), "error")
             return self._back(ticket_id)
         try:

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import Role, User
-from helpdesk.teams.models import team_members
+from helpdesk.teams.models import Team, team_members
 from helpdesk.tickets.models import Ticket
 
 # Values of the queue's team filter besides a team id.
@@ -35,10 +35,11 @@ def visible_condition(session: Session, user: User) -> ColumnElement[bool] | Non
     return _mine(member_team_ids(session, user))
 
 
-def can_open(session: Session, user: User, ticket: Ticket) -> bool:
-    if ticket.team_id is None or sees_all_teams(user):
+def can_open(session: Session, user: User, team_id: int | None) -> bool:
+    """Return whether `user` may open a ticket of the team `team_id` (None: a ticket without a team)."""
+    if team_id is None or sees_all_teams(user):
         return True
-    return ticket.team_id in member_team_ids(session, user)
+    return team_id in member_team_ids(session, user)
 
 
 def visible_only(session: Session, user: User, tickets: list[Ticket]) -> list[Ticket]:
@@ -81,3 +82,11 @@ def _mine(team_ids: list[int]) -> ColumnElement[bool]:
     if not team_ids:
         return Ticket.team_id.is_(None)
     return or_(Ticket.team_id.is_(None), Ticket.team_id.in_(team_ids))
+
+
+def team_choices(session: Session, user: User) -> list[tuple[int, str]]:
+    """Return (id, name) of the teams `user` can filter the queue on: all for administrators, else their own."""
+    query = select(Team.id, Team.name).order_by(Team.name)
+    if not sees_all_teams(user):
+        query = query.join(team_members, team_members.c.team_id == Team.id).where(team_members.c.user_id == user.id)
+    return [(row.id, row.name) for row in session.execute(query)]

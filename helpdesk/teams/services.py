@@ -160,7 +160,7 @@ def mailbox_choices(session: Session, settings: Settings) -> list[MailboxChoice]
         except ConfigError:
             continue  # `helpdesk check` and the poller report invalid URLs
     polled = session.scalars(select(MailboxState.mailbox).distinct())
-    routes = dict(session.execute(select(MailboxRoute.mailbox, MailboxRoute.team_id)).tuples().all())
+    routes = {row.mailbox: row.team_id for row in session.execute(select(MailboxRoute.mailbox, MailboxRoute.team_id))}
 
     keys = list(dict.fromkeys([*configured, *sorted(polled), *sorted(routes)]))
     return [MailboxChoice(key=key, configured=key in configured, team_id=routes.get(key)) for key in keys]

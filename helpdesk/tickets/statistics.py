@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
 from helpdesk.db import as_utc, utcnow
@@ -59,8 +59,15 @@ def week_start(moment: dt.datetime, zone: ZoneInfo) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def compute_statistics(session: Session, weeks: int, timezone: str, now: dt.datetime | None = None) -> Statistics:
-    """Compute the figures for the last `weeks` local weeks, the current week included."""
+def compute_statistics(
+    session: Session, weeks: int, timezone: str, now: dt.datetime | None = None, scope: ColumnElement[bool] | None = None
+) -> Statistics:
+    """Compute the figures for the last `weeks` local weeks, the current week included.
+
+    `scope` limits every figure to the tickets that match it, such as the teams a user may see.
+    """
+    if scope is None:
+        scope = true()
     if not 1 <= weeks <= MAX_WEEKS:
         raise ValueError(f"weeks={weeks} is out of range: use 1 to {MAX_WEEKS}.")
     zone = ZoneInfo(timezone)
@@ -71,7 +78,7 @@ def compute_statistics(session: Session, weeks: int, timezone: str, now: dt.date
 
     rows = session.execute(
         select(Ticket.id, Ticket.theme, Ticket.created_at, Ticket.first_response_at).where(
-            Ticket.created_at >= since, Ticket.merged_into_id.is_(None)
+            Ticket.created_at >= since, Ticket.merged_into_id.is_(None), scope
         )
     ).all()
 
@@ -79,9 +86,9 @@ def compute_statistics(session: Session, weeks: int, timezone: str, now: dt.date
         weeks=week_list,
         per_theme=_per_theme(rows, week_list, zone),
         response=_response_times(rows),
-        backlog=_backlog(session),
+        backlog=_backlog(session, scope),
         since=since,
-        **_article_use(session, since),
+        **_article_use(session, since, scope),
     )
 
 
@@ -112,15 +119,15 @@ def _response_times(rows) -> ResponseTimes:
     )
 
 
-def _backlog(session: Session) -> dict[TicketStatus, int]:
+def _backlog(session: Session, scope: ColumnElement[bool]) -> dict[TicketStatus, int]:
     rows = session.execute(
-        select(Ticket.status, func.count()).where(Ticket.status != TicketStatus.CLOSED).group_by(Ticket.status)
+        select(Ticket.status, func.count()).where(Ticket.status != TicketStatus.CLOSED, scope).group_by(Ticket.status)
     ).all()
     found = {status: count for status, count in rows}
     return {status: found.get(status, 0) for status in TicketStatus if status != TicketStatus.CLOSED}
 
 
-def _article_use(session: Session, since: dt.datetime) -> dict[str, int]:
+def _article_use(session: Session, since: dt.datetime, scope: ColumnElement[bool]) -> dict[str, int]:
     """Count tickets of the period with a sent staff reply, and those whose reply named an article."""
     rows = session.execute(
         select(Message.ticket_id, Message.article_slugs)
@@ -128,6 +135,7 @@ def _article_use(session: Session, since: dt.datetime) -> dict[str, int]:
         .where(
             Ticket.created_at >= since,
             Ticket.merged_into_id.is_(None),
+            scope,
             Message.direction == Direction.OUTBOUND,
             Message.is_acknowledgement.is_(False),
             Message.delivery_state == DeliveryState.SENT,
