@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import struct
 from email.message import EmailMessage
 from pathlib import Path
@@ -364,3 +365,37 @@ def test_encrypted_mail_is_unreadable():
 
     assert parsed.unreadable == "the message is S/MIME-encrypted"
     assert parsed.subject == "Geheim"
+
+
+GARBAGE = {
+    "random bytes": bytes(random.Random(7).getrandbits(8) for _ in range(4096)),
+    "control bytes": b"\x00\x01\x02garbage\xff\xfe" * 50,
+    "pdf file": b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n",
+    "plain text file": b"boodschappen\nmelk\nbrood\n",
+    "empty": b"",
+}
+
+
+@pytest.mark.parametrize("raw", GARBAGE.values(), ids=GARBAGE.keys())
+def test_garbage_without_headers_is_unreadable(raw):
+    parsed = parse_message(raw)
+
+    assert parsed.unreadable == "geen leesbare e-mail: geen kopregels gevonden"
+    assert parsed.unreadable in parsed.problems
+    assert parsed.text == ""
+
+
+def test_garbage_with_unknown_header_is_unreadable():
+    raw = b"Q7:" + bytes(random.Random(3).getrandbits(8) for _ in range(512)).replace(b"\n", b"")
+
+    parsed = parse_message(raw)
+
+    assert parsed.unreadable == "geen leesbare e-mail: geen bekende kopregels (From, To, Subject ...) gevonden"
+
+
+def test_minimal_mail_without_date_or_id_is_readable():
+    parsed = parse_message(b"From: client@example.net\r\nSubject: Vraag\r\n\r\nMag ik anoniem testen?\r\n")
+
+    assert parsed.unreadable is None
+    assert parsed.text == "Mag ik anoniem testen?"
+    assert parsed.message_id_generated

@@ -80,6 +80,13 @@ def _parse_full(raw: bytes) -> ParsedMessage:
     if repaired != raw:
         parsed.problems.append("header block repaired: unindented continuation lines or a byte order mark")
 
+    not_mail = not_mail_reason(message)
+    if not_mail is not None:
+        # The body of such input is noise, so it is not decoded: the caller keeps the raw bytes.
+        parsed.unreadable = not_mail
+        parsed.problems.append(not_mail)
+        return parsed
+
     walker = BodyWalker(fallback_charset=parsed_charset(message))
     walker.walk(message)
 
@@ -101,6 +108,21 @@ def _parse_full(raw: bytes) -> ParsedMessage:
         parsed.unreadable = walker.encrypted
     parsed.bounce = _bounce_info(parsed, walker)
     return parsed
+
+
+def not_mail_reason(message: Message) -> str | None:
+    """Return why parsed input is no e-mail at all (random bytes, a stray file), or None for a mail.
+
+    Input without header fields, or with only fields that no mail program
+    writes, is no mail. A real mail may lack Date or Message-ID, but it always
+    has at least one well-known header such as From, To or Subject.
+    """
+    names = [name for name in message.keys() if name]
+    if not names:
+        return "geen leesbare e-mail: geen kopregels gevonden"
+    if not any(KNOWN_HEADER.match(f"{name}:".encode("ascii", errors="replace")) for name in names):
+        return "geen leesbare e-mail: geen bekende kopregels (From, To, Subject ...) gevonden"
+    return None
 
 
 def repair_header_block(raw: bytes) -> bytes:
