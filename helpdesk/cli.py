@@ -54,7 +54,7 @@ def main(verbose: bool) -> None:
 def _register_core_commands() -> None:
     # Imported here so that `helpdesk.cli` stays importable while a command
     # module is broken; each module adds its own commands to `main`.
-    from helpdesk.commands import backup, check, database, ingest, metrics, redaction, tickets, users  # noqa: F401
+    from helpdesk.commands import backup, check, database, ingest, metrics, redaction, teams, tickets, users  # noqa: F401
 
 
 _register_core_commands()

@@ -16,6 +16,7 @@ from helpdesk import schema
 from helpdesk.cli import get_settings, main
 from helpdesk.db import session_scope
 from helpdesk.redaction import redact
+from helpdesk.teams.services import find_team
 from helpdesk.tickets.models import Direction, Message, Ticket
 
 
@@ -59,6 +60,7 @@ def ticket_record(ticket: Ticket) -> dict:
         "urgent": ticket.urgent,
         "urgent_reason": ticket.urgent_reason,
         "quarantine_reason": ticket.quarantine_reason,
+        "team_id": ticket.team_id,
         "created_at": _iso(ticket.created_at),
         "last_message_at": _iso(ticket.last_message_at),
         "suggested_slugs": [suggestion.slug for suggestion in ticket.suggestions],
@@ -74,14 +76,22 @@ def tickets_group() -> None:
 
 @tickets_group.command("export")
 @click.option("--json", "as_json", is_flag=True, required=True, help="Write the tickets as one JSON array to stdout.")
-def export_command(as_json: bool) -> None:
+@click.option("--team", "team_name", default=None, help="Export only the tickets of this team (see `helpdesk team list`).")
+def export_command(as_json: bool, team_name: str | None) -> None:
     """Export every ticket with status, language, urgency, redacted messages and suggested articles."""
     settings = get_settings()
     schema.upgrade(settings)
 
     with session_scope(settings) as session:
+        conditions = []
+        if team_name is not None:
+            team = find_team(session, team_name)
+            if team is None:
+                raise click.ClickException(f"Team {team_name!r} does not exist: `helpdesk team list` shows the teams.")
+            conditions.append(Ticket.team_id == team.id)
         tickets = session.scalars(
             select(Ticket)
+            .where(*conditions)
             .options(
                 selectinload(Ticket.messages).selectinload(Message.attachments),
                 selectinload(Ticket.suggestions),
