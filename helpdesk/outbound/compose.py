@@ -112,6 +112,10 @@ def recipient_address(raw: str) -> str | None:
 def build_email(settings: Settings, message: Message, recipient: str) -> EmailMessage:
     """Build the MIME message for a stored outbound `message` addressed to `recipient`."""
     email = EmailMessage()
+    # TODO: every reply comes from HELPDESK_FROM_ADDRESS. With several
+    # mailboxes, a reply should come from the address of the ticket's mailbox
+    # (Ticket.mailbox), which needs an address per mailbox route and a
+    # matching own-mail check in helpdesk.ingest.pipeline.
     local, _, domain = settings.from_address.rpartition("@")
     email["From"] = Address(display_name=settings.from_name, username=local, domain=domain)
     email["To"] = recipient
