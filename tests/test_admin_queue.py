@@ -222,6 +222,16 @@ def test_queue_search_follows_message_changes(agent_client, settings, tickets):
     assert queue_ids(agent_client, "?search=vaccinatie") == []
 
 
+def test_queue_search_after_ticket_deleted(agent_client, settings, tickets):
+    from helpdesk.db import session_scope
+    from helpdesk.tickets.models import Ticket
+
+    with session_scope(settings) as session:
+        session.delete(session.get(Ticket, tickets["old"]))
+    assert queue_ids(agent_client, "?search=condoom") == []
+    assert queue_ids(agent_client, "?search=vraag") == [tickets["urgent"], tickets["closed"], tickets["assigned"], tickets["new"]]
+
+
 def test_queue_search_count_stops_at_limit(agent_client, settings, monkeypatch):
     from helpdesk.tickets import queue
 

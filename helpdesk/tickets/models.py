@@ -88,10 +88,6 @@ class Ticket(Base):
     last_message_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     first_response_at: Mapped[Optional[dt.datetime]] = mapped_column()
     erased_at: Mapped[Optional[dt.datetime]] = mapped_column()
-    # Queue search on PostgreSQL: the redacted subjects and texts of all the
-    # ticket's messages, kept up to date by a trigger on messages (migration
-    # 0004). NULL on SQLite, where the queue searches messages with LIKE.
-    search_document: Mapped[Optional[str]] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"), deferred=True)
 
     messages: Mapped[list["Message"]] = relationship(
         back_populates="ticket", order_by="Message.id", cascade="all, delete-orphan"
@@ -110,7 +106,6 @@ class Ticket(Base):
         Index("ix_tickets_status_urgent_last", "status", "urgent", "last_message_at"),
         # The queue's default order: urgent first, then the longest waiting.
         Index("ix_tickets_urgent_last", urgent.desc(), last_message_at),
-        Index("ix_tickets_search_document", search_document, postgresql_using="gin"),
     )
 
     @property
@@ -235,3 +230,19 @@ class TicketEvent(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+class TicketSearchDocument(Base):
+    """The full-text document that the queue searches on PostgreSQL, one per ticket with messages.
+
+    A trigger on messages (migration 0004) writes it: the stripped tsvector
+    of the redacted subjects and texts of all the ticket's messages. The
+    table stays empty on SQLite, where the queue searches messages with LIKE.
+    """
+
+    __tablename__ = "ticket_search_documents"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    document: Mapped[str] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"))
+
+    __table_args__ = (Index("ix_ticket_search_documents_document", document, postgresql_using="gin"),)

@@ -2,11 +2,11 @@
 
 One page costs two queries whatever its size: the rows (with the assignee's
 name joined in) and the count. Search uses PostgreSQL full-text search over
-`tickets.search_document`, one stored vector per ticket of the redacted
-subjects and texts of its messages with the GIN index
-`ix_tickets_search_document`, and LIKE over the messages on SQLite. A search
-counts its matches only up to SEARCH_COUNT_LIMIT, so a word that occurs in
-most tickets costs no more than a rare one.
+TicketSearchDocument, one stored vector per ticket of the redacted subjects
+and texts of its messages, with the GIN index
+`ix_ticket_search_documents_document`. On SQLite it uses LIKE over the
+messages. A search counts its matches only up to SEARCH_COUNT_LIMIT, so a
+word that occurs in most tickets costs no more than a rare one.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from helpdesk.accounts.models import User
 from helpdesk.db import utcnow
 from helpdesk.teams.access import TEAM_FILTERS
-from helpdesk.tickets.models import DeliveryState, Direction, Message, Ticket, TicketStatus
+from helpdesk.tickets.models import DeliveryState, Direction, Message, Ticket, TicketSearchDocument, TicketStatus
 
 PAGE_SIZE = 25
 MAX_SEARCH_WORDS = 8
@@ -192,7 +192,8 @@ def search_condition(session: Session, search: str) -> ColumnElement[bool] | Non
         return None
 
     if session.get_bind().dialect.name == "postgresql":
-        condition = Ticket.search_document.op("@@")(_tsquery(words))
+        matches = TicketSearchDocument.document.op("@@")(_tsquery(words))
+        condition = exists(select(TicketSearchDocument.ticket_id).where(TicketSearchDocument.ticket_id == Ticket.id, matches))
     else:
         in_message = and_(*(or_(Message.subject.ilike(_like(word), escape="\\"), Message.body.ilike(_like(word), escape="\\")) for word in words))
         condition = exists(select(Message.id).where(Message.ticket_id == Ticket.id, in_message))
@@ -217,7 +218,7 @@ def _tsquery(words: list[str]) -> ColumnElement:
     then reuse one generic plan for every word. How many tickets a word
     matches decides between walking the queue order and reading the GIN
     index, and that estimate comes from the statistics ANALYZE (autovacuum
-    in production) keeps on search_document.
+    in production) keeps on ticket_search_documents.
     """
     return func.to_tsquery(text("'simple'"), literal(" & ".join(f"{word}:*" for word in words), literal_execute=True))
 
