@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from helpdesk.config import Settings
 from helpdesk.crypto import address_hash, encrypt
 from helpdesk.db import utcnow
+from helpdesk.ingest.errors import is_connection_error
 from helpdesk.ingest.known import KnownMail
 from helpdesk.ingest.models import IngestRecord
 from helpdesk.ingest.outcomes import IngestOutcome, IngestStatus, Source
@@ -360,12 +361,15 @@ def _run_ingest_steps(session: Session, settings: Settings, ticket: Ticket, mess
 
     The claim insert has already begun the transaction, which SQLite's driver
     needs for SAVEPOINT to nest instead of committing on release.
+    A database outage raises, because the step did not fail.
     """
     for step in get_registry().ingest_steps:
         name = getattr(step, "__qualname__", type(step).__name__)
         try:
             with session.begin_nested():
                 step(session, settings, ticket, message)
-        except Exception:  # noqa: BLE001 - a plugin bug must not block ingestion; the mail is stored without it
+        except Exception as error:  # noqa: BLE001 - a plugin bug must not block ingestion; the mail is stored without it
+            if is_connection_error(error):
+                raise
             logger.exception("ingest step failed", extra={"step": name, "ticket_id": ticket.id, "message_row_id": message.id})
             add_event(session, ticket, "ingest_step_failed", message_id=message.id, step=name)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from helpdesk.config import Settings
 from helpdesk import metrics
 from helpdesk.db import session_scope, utcnow
+from helpdesk.ingest.errors import is_connection_error
 from helpdesk.ingest.known import KnownMail, find_known_mail
 from helpdesk.ingest.models import MailboxState
 from helpdesk.ingest.outcomes import IngestOutcome, IngestStatus, Source
@@ -109,8 +110,9 @@ def ingest_one(settings: Settings, raw: bytes, source: Source) -> IngestOutcome:
 
     When ingestion fails for a reason other than the mail's content (a bug, a
     rejected value), the mail is quarantined with its raw copy in a second
-    transaction, so one bad mail does not block the mailbox. If that fails too
-    (a database outage), the error propagates and the next poll retries the mail.
+    transaction, so one bad mail does not block the mailbox. A database
+    outage (see helpdesk.ingest.errors) propagates instead, and so does a
+    failure of the quarantine itself; the next poll retries the mail.
     """
     try:
         with session_scope(settings) as session:
@@ -119,6 +121,8 @@ def ingest_one(settings: Settings, raw: bytes, source: Source) -> IngestOutcome:
         metrics.record_inbound(source.mailbox, outcome.status)
         return outcome
     except Exception as error:  # noqa: BLE001 - retried below as quarantine; raised again if that fails too
+        if is_connection_error(error):
+            raise
         logger.exception("ingest failed, quarantining the mail", extra={"mailbox": source.mailbox, "uid": source.uid})
         reason = f"ingest failed ({type(error).__name__})"
 
@@ -135,8 +139,9 @@ def ingest_batch(settings: Settings, mails: list[tuple[bytes, Source]]) -> list[
     One commit per batch instead of one per mail. Each mail runs in its own
     savepoint, so a mail that fails is quarantined and a mail that another
     worker claimed first is reported a duplicate, without undoing the others.
-    If the commit fails, nothing of the batch is stored and the last UID
-    stays, so the next poll ingests the whole batch again.
+    A database outage (see helpdesk.ingest.errors) propagates, and so does a
+    failed commit: nothing of the batch is stored and the last UID stays, so
+    the next poll ingests the whole batch again.
     """
     if not mails:
         return []
@@ -170,6 +175,8 @@ def _ingest_in_savepoint(
         with session.begin_nested():
             return ingest_raw(session, settings, raw, source, known)
     except Exception as error:  # noqa: BLE001 - retried below as quarantine; raised again if that fails too
+        if is_connection_error(error):
+            raise
         logger.exception("ingest failed, quarantining the mail", extra={"mailbox": source.mailbox, "uid": source.uid})
         reason = f"ingest failed ({type(error).__name__})"
 
