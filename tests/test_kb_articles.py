@@ -202,3 +202,27 @@ def test_session_index_rebuilds_after_change(settings):
         set_status(session, get_article(session, "prep", "nl"), "archived")
     with session_scope(settings) as session:
         assert len(index_for_session(session)) == 0
+
+
+# Ghapro (Antwerp) and Pasop (Ghent) now work together as Violett: articles use
+# the current name and mention the old names only next to it.
+OLD_ORGANISATION_NAMES = ("Ghapro", "Pasop")
+
+
+def published_content_files():
+    from kb.transfer import CONTENT_DIR
+
+    return sorted(CONTENT_DIR.glob("*/*.md"))
+
+
+@pytest.mark.parametrize("path", published_content_files(), ids=lambda path: f"{path.parent.name}/{path.name}")
+def test_article_names_organisation_as_violett(path):
+    article = read_article_file(path)
+    body = article.content.get("body", "")
+    paragraphs = [part for part in body.split("\n\n") if any(name in part for name in OLD_ORGANISATION_NAMES)]
+    source_texts = [f"{source.get('title', '')} {source.get('url', '')}" for source in article.content.get("sources", [])]
+
+    for paragraph in paragraphs:
+        assert "Violett" in paragraph, paragraph
+    for text in source_texts:
+        assert not any(name.lower() in text.lower() for name in OLD_ORGANISATION_NAMES), text
