@@ -114,8 +114,8 @@ def not_mail_reason(message: Message) -> str | None:
     """Return why parsed input is no e-mail at all (random bytes, a stray file), or None for a mail.
 
     Input without header fields, or with only fields that no mail program
-    writes, is no mail. A real mail may lack Date or Message-ID, but it always
-    has at least one well-known header such as From, To or Subject.
+    writes, is no mail. A real mail may lack Date or Message-ID, but in
+    practice it has at least one well-known header such as From, To or Subject.
     """
     names = [name for name in message.keys() if name]
     if not names:
