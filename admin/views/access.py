@@ -18,7 +18,7 @@ ADMIN_ROLES = frozenset({Role.ADMIN})
 class RoleRequiredMixin:
     """Let only signed-in users with one of `allowed_roles` in; send others to the login page or a 403.
 
-    A view route with a `ticket_id` argument also answers 404 when the ticket
+    A view route with a `ticket_id` argument also responds with 404 when the ticket
     belongs to a team the user is not a member of, so that no route of the
     ticket page (reading, replying, notes, downloads) can reach it by URL.
     """
@@ -34,9 +34,9 @@ class RoleRequiredMixin:
         abort(403)
 
     def _handle_view(self, name, **kwargs):
-        refused = super()._handle_view(name, **kwargs)
-        if refused is not None:
-            return refused
+        denied = super()._handle_view(name, **kwargs)
+        if denied is not None:
+            return denied
         ticket_id = kwargs.get("ticket_id")
         if ticket_id is not None and not ticket_visible(ticket_id):
             abort(404)
@@ -44,6 +44,9 @@ class RoleRequiredMixin:
 
 
 def ticket_visible(ticket_id: int) -> bool:
-    """Return whether the signed-in user may open the ticket; a missing ticket counts as visible (the view answers 404)."""
+    """Return whether the signed-in user may open the ticket.
+
+    A missing ticket counts as visible, because the view itself then responds with 404.
+    """
     team_id = db().scalar(select(Ticket.team_id).where(Ticket.id == ticket_id))
     return team_access.can_open(db(), current_user.user, team_id)

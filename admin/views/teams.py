@@ -61,7 +61,7 @@ class DeleteForm(FlaskForm):
 
 @dataclass(frozen=True)
 class TeamPanel:
-    """What the ticket page shows about teams: the ticket's team, team names for the history, the move form."""
+    """The ticket page's team details: the ticket's team, team names for the history and the move form."""
 
     name: str | None
     names: dict[int, str]

@@ -40,13 +40,6 @@ def all_teams(session: Session) -> list[Team]:
     return list(session.scalars(select(Team).order_by(func.lower(Team.name))))
 
 
-def get_team(session: Session, team_id: int) -> Team:
-    team = session.get(Team, team_id)
-    if team is None:
-        raise TeamError(f"Team {team_id} bestaat niet: kies een team uit de lijst.")
-    return team
-
-
 def find_team(session: Session, name: str) -> Team | None:
     """Return the team called `name`, ignoring case and surrounding spaces."""
     return session.scalars(select(Team).where(func.lower(Team.name) == _clean_name(name).lower())).first()
@@ -69,7 +62,7 @@ def rename_team(session: Session, team: Team, name: str, actor: User | None) -> 
 
 
 def delete_team(session: Session, team: Team, actor: User | None) -> None:
-    """Delete a team without tickets; its members and mailbox routes go with it.
+    """Delete a team without tickets, together with its memberships and mailbox routes.
 
     A team that still has tickets is kept, because deleting it would make
     those tickets visible to every staff member.
@@ -129,7 +122,7 @@ def route_key(value: str) -> str:
 def route_mailbox(session: Session, mailbox: str, team: Team | None, actor: User | None) -> None:
     """Send new tickets of `mailbox` (a URL or key) to `team`, or to no team when `team` is None.
 
-    Only tickets created after the change follow the route; existing tickets keep their team.
+    Only tickets created after the change follow the route. Existing tickets keep their team.
     """
     key = route_key(mailbox)
     route = session.scalars(select(MailboxRoute).where(MailboxRoute.mailbox == key)).first()
@@ -167,7 +160,10 @@ def mailbox_choices(session: Session, settings: Settings) -> list[MailboxChoice]
 
 
 def move_ticket(session: Session, ticket: Ticket, team: Team | None, actor: User) -> None:
-    """Move `ticket` to `team`, or to no team (visible to all staff) when `team` is None; administrators only."""
+    """Move `ticket` to `team`, or to no team (visible to all staff) when `team` is None.
+
+    Only administrators may move tickets; others get a TeamError.
+    """
     if actor.role != Role.ADMIN:
         raise TeamError("Alleen beheerders mogen een ticket naar een ander team verplaatsen.")
     new = team.id if team is not None else None
@@ -189,7 +185,7 @@ def _checked_name(session: Session, name: str, team: Team | None) -> str:
     if not cleaned:
         raise TeamError("De teamnaam is leeg: typ een naam, bijvoorbeeld de stad of de organisatie.")
     if len(cleaned) > MAX_TEAM_NAME_LENGTH:
-        raise TeamError(f"De teamnaam is {len(cleaned)} tekens lang: houd hem onder {MAX_TEAM_NAME_LENGTH + 1}.")
+        raise TeamError(f"De teamnaam is {len(cleaned)} tekens lang: gebruik hoogstens {MAX_TEAM_NAME_LENGTH} tekens.")
     other = find_team(session, cleaned)
     if other is not None and (team is None or other.id != team.id):
         raise TeamError(f"Er bestaat al een team „{other.name}”: kies een andere naam.")
