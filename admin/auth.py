@@ -27,10 +27,12 @@ from helpdesk.config import Settings
 
 # Per client address, on top of the per-account lockout in accounts.services.
 # Behind a reverse proxy the client address comes from X-Forwarded-For, but
-# only when HELPDESK_TRUSTED_PROXIES says how many proxies to trust.
+# only when HELPDESK_TRUSTED_PROXIES sets how many proxies to trust.
 LOGIN_RATE_LIMIT = "20 per 10 minutes"
 RATE_LIMIT_KEY_PREFIX = "helpdesk-login"
 REDIS_SCHEMES = ("redis", "rediss", "redis+unix")
+# Seconds a sign-in waits for an unreachable Redis before counting in memory.
+REDIS_TIMEOUT_SECONDS = 2
 
 blueprint = Blueprint("auth", __name__, url_prefix="/admin")
 
@@ -51,10 +53,16 @@ def init_auth(app: Flask) -> None:
     # The rate limit counts per client address, which ProxyFix restores.
     settings: Settings = app.extensions["helpdesk_settings"]
     trust_proxies(app, settings)
+    storage_uri = rate_limit_storage_uri(settings)
+    storage_options = {} if storage_uri == "memory://" else {
+        "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+        "socket_timeout": REDIS_TIMEOUT_SECONDS,
+    }
     limiter = Limiter(
         get_remote_address,
         app=app,
-        storage_uri=rate_limit_storage_uri(settings),
+        storage_uri=storage_uri,
+        storage_options=storage_options,
         key_prefix=RATE_LIMIT_KEY_PREFIX,
         default_limits=[],
         # When Redis is unreachable each process counts for itself, so that

@@ -26,6 +26,7 @@ from tests.admin_fixtures import (  # noqa: F401 (pytest fixtures)
     make_ticket,
     make_user,
 )
+from tests.services.ports import free_port
 
 
 def test_staff_pages_require_login(client):
@@ -140,6 +141,15 @@ def test_rate_limit_is_shared_through_redis(settings, agent, redis_url):
     assert login(second, "nobody@helpdesk.test", "not the password").status_code == 429
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_login_works_while_redis_is_down(settings, agent):
+    unreachable = settings.with_overrides(broker_url=f"redis://127.0.0.1:{free_port()}/0")
+    client = create_app(unreachable).test_client()
+
+    assert login(client, "agent@helpdesk.test").status_code == 302
+    assert client.get("/admin/queue/").status_code == 200
+
+
 # TOTP
 
 
@@ -230,7 +240,7 @@ def test_logout_needs_post_with_token(agent_client, settings):
 
 
 def copied_client(app, client):
-    """Return a second client that holds a copy of `client`'s session cookie, as a thief would."""
+    """Return a second client with a copy of `client`'s session cookie, as a thief would have."""
     thief = app.test_client()
     thief.set_cookie("helpdesk_session", client.get_cookie("helpdesk_session").value)
     assert thief.get("/admin/queue/").status_code == 200

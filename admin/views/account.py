@@ -97,7 +97,7 @@ class AccountView(RoleRequiredMixin, BaseView):
             accounts.set_password(db(), user, form.new.data)
             accounts.audit(db(), user, "settings", "user", user.id, detail={"change": "password"})
             db().commit()
-            # set_password ended every session; this browser continues under the new session version.
+            # set_password ended every session, so this browser signs in again under the new session version.
             session.clear()
             login_user(StaffUser(user))
             session.permanent = True

@@ -34,12 +34,12 @@ class User(Base):
     can_reveal: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(8), default="nl")
     # Fernet tokens under HELPDESK_ENCRYPTION_KEY (see accounts.totp). A value
-    # written before encryption was introduced is a bare base32 secret; it is
-    # encrypted the next time it is read.
+    # written before encryption was introduced is a bare base32 secret, which
+    # is encrypted the next time it is read.
     totp_secret: Mapped[Optional[str]] = mapped_column(String(255))
     totp_pending_secret: Mapped[Optional[str]] = mapped_column(String(255))  # offered, not yet confirmed
     totp_last_timecode: Mapped[Optional[int]] = mapped_column(Integer)  # 30-second step of the last accepted code
-    # Part of the signed session; raising it ends every session of the account.
+    # Part of the session id in the signed cookie. Raising it ends every session of the account.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)

@@ -148,7 +148,7 @@ def authenticate(
     Every attempt, failed or not, is written to the audit log. A locked account
     is rejected without checking the password, so guessing during the lockout
     gains nothing. The password is still hashed against a dummy, so that the
-    reply to a locked account cannot be told apart from an unknown address.
+    reply to a locked account cannot be distinguished from an unknown address.
     """
     now = now or utcnow()
     user = find_user(session, email)

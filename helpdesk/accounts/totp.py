@@ -40,7 +40,7 @@ def is_sealed(stored: str) -> bool:
 
 
 def unseal(settings: Settings, stored: str) -> str:
-    """Return the base32 secret of a users column; raise ConfigError when the key does not fit.
+    """Return the base32 secret of a users column. Raise ConfigError when HELPDESK_ENCRYPTION_KEY did not encrypt it.
 
     A value stored before secrets were encrypted is returned as it is.
     """
