@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from helpdesk import metrics
@@ -12,9 +12,13 @@ from helpdesk.config import Settings
 from helpdesk.tickets.models import Message, Suggestion, Ticket
 from kb.catalog import index_for_session
 from kb.drafts import render_draft
+from kb.index import ArticleIndex
 from kb.suggest import SuggestionResult, suggest
 
 logger = logging.getLogger(__name__)
+
+# session.info key of the index that the session's current transaction uses.
+TRANSACTION_INDEX_KEY = "kb.transaction_index"
 
 
 def suggest_for_message(session: Session, settings: Settings, ticket: Ticket, message: Message) -> SuggestionResult:
@@ -26,7 +30,7 @@ def suggest_for_message(session: Session, settings: Settings, ticket: Ticket, me
     """
     if ticket.id is None or message.id is None:
         session.flush()
-    index = index_for_session(session)
+    index = _transaction_index(session)
     text = message.new_text or message.body or ""
     received = message.received_at.date() if message.received_at else None
     result = suggest(index, message.subject or "", text, received=received)
@@ -43,22 +47,26 @@ def suggest_for_message(session: Session, settings: Settings, ticket: Ticket, me
         settings, index.by_slug_language, result.confident_slugs, result.language, result.urgency.reason
     )
 
-    session.execute(delete(Suggestion).where(Suggestion.ticket_id == ticket.id))
+    rows = [
+        {
+            "ticket_id": ticket.id,
+            "message_id": message.id,
+            "slug": suggested.slug,
+            "title": suggested.title,
+            "score": suggested.score,
+            "rank": rank,
+            "confident": suggested.confident,
+            "matched_terms": suggested.matched_terms,
+        }
+        for rank, suggested in enumerate(result.suggestions, start=1)
+    ]
+    # Both statements execute at once and touch only Suggestion rows, which
+    # nothing leaves pending in the session, so no autoflush is needed first.
+    with session.no_autoflush:
+        session.execute(delete(Suggestion).where(Suggestion.ticket_id == ticket.id))
+        if rows:
+            session.execute(insert(Suggestion), rows)
     session.expire(ticket, ["suggestions"])
-    for rank, suggested in enumerate(result.suggestions, start=1):
-        session.add(
-            Suggestion(
-                ticket_id=ticket.id,
-                message_id=message.id,
-                slug=suggested.slug,
-                title=suggested.title,
-                score=suggested.score,
-                rank=rank,
-                confident=suggested.confident,
-                matched_terms=suggested.matched_terms,
-            )
-        )
-    session.flush()
     metrics.record_suggestions(result.suggestions)
     logger.info(
         "suggestions stored",
@@ -71,3 +79,18 @@ def suggest_for_message(session: Session, settings: Settings, ticket: Ticket, me
         },
     )
     return result
+
+
+def _transaction_index(session: Session) -> ArticleIndex:
+    """Return the article index, checking whether articles changed once per transaction instead of once per mail.
+
+    A batch of mails ingested in one transaction thus makes one fingerprint
+    query. Articles published while the transaction runs are used from the next one.
+    """
+    transaction = session.get_transaction()
+    cached = session.info.get(TRANSACTION_INDEX_KEY)
+    if transaction is not None and cached is not None and cached[0] is transaction:
+        return cached[1]
+    index = index_for_session(session)
+    session.info[TRANSACTION_INDEX_KEY] = (transaction, index)
+    return index

@@ -46,7 +46,12 @@ def message_key(settings: Settings, message_id: str) -> str:
 
 
 def ingest_raw(
-    session: Session, settings: Settings, raw: bytes, source: Source | None = None, known: KnownMail | None = None
+    session: Session,
+    settings: Settings,
+    raw: bytes,
+    source: Source | None = None,
+    known: KnownMail | None = None,
+    savepoints: bool = True,
 ) -> IngestOutcome:
     """Parse, de-duplicate, thread, redact and store one raw mail.
 
@@ -59,6 +64,11 @@ def ingest_raw(
     claim is rolled back. `known` contains the batch's duplicate checks
     (helpdesk.ingest.known.find_known_mail), made before any mail of the
     batch was stored.
+
+    With `savepoints=False` the claim and the ingest steps run without
+    savepoints, and any failure, a lost claim included, is raised. Only a
+    caller that then rolls back the whole batch and ingests it again with
+    savepoints may pass it.
     """
     raw = bytes(raw)
     raw_sha256 = hashlib.sha256(raw).hexdigest()
@@ -76,23 +86,25 @@ def ingest_raw(
             return duplicate
 
     key = message_key(settings, parsed.message_id)
-    if is_erased(session, settings, parsed.message_id, raw_sha256):
-        return _ignore(session, raw_sha256, key, source, "erased")
+    batch_checked = known is not None and raw_sha256 in known.parsed
+    erased = raw_sha256 in known.erased if batch_checked else is_erased(session, settings, parsed.message_id, raw_sha256)
+    if erased:
+        return _ignore(session, raw_sha256, key, source, "erased", savepoints)
 
-    own = _own_mail_reason(session, settings, parsed)
+    own = _own_mail_reason(session, settings, parsed, known.outbound_message_ids if batch_checked else None)
     if own is not None:
-        return _ignore(session, raw_sha256, key, source, own)
+        return _ignore(session, raw_sha256, key, source, own, savepoints)
 
     record = IngestRecord(raw_sha256=raw_sha256, message_key=key, status=IngestStatus.INGESTED.value)
     _set_source(record, source)
-    if not _claim(session, record):
+    if not _claim(session, record, savepoints):
         return IngestOutcome(IngestStatus.DUPLICATE, reason="stored by another worker at the same time")
 
     if parsed.too_large or parsed.unreadable:
         return _quarantine(session, settings, parsed, raw, raw_sha256, source, record)
     if parsed.automatic is not None:
         return _ingest_automatic(session, settings, parsed, raw, raw_sha256, source, record)
-    return _ingest_client_mail(session, settings, parsed, raw, raw_sha256, source, record)
+    return _ingest_client_mail(session, settings, parsed, raw, raw_sha256, source, record, savepoints)
 
 
 def quarantine_raw(session: Session, settings: Settings, raw: bytes, source: Source | None, reason: str) -> IngestOutcome:
@@ -138,7 +150,7 @@ def quarantine_raw(session: Session, settings: Settings, raw: bytes, source: Sou
     session.flush()
 
     add_event(session, ticket, "quarantined", message_id=message.id)
-    _finish(record, IngestStatus.QUARANTINED, ticket, message, reason)
+    _finish(session, record, IngestStatus.QUARANTINED, ticket, message, reason)
     logger.warning("mail quarantined unparsed", extra={"ticket_id": ticket.id, "message_row_id": message.id})
     return IngestOutcome(IngestStatus.QUARANTINED, ticket.id, message.id, reason)
 
@@ -166,10 +178,18 @@ def _known_duplicate(
     return None
 
 
-def _own_mail_reason(session: Session, settings: Settings, parsed: ParsedMessage) -> str | None:
-    """Return why `parsed` is the helpdesk's own mail coming back, or None."""
+def _own_mail_reason(
+    session: Session, settings: Settings, parsed: ParsedMessage, outbound_message_ids: set[str] | None
+) -> str | None:
+    """Return why `parsed` is the helpdesk's own mail coming back, or None.
+
+    `outbound_message_ids` are the batch's Message-IDs that belong to our
+    outbound messages, looked up beforehand; without it this function queries.
+    """
     if parsed.from_address and parsed.from_address.strip().lower() == settings.from_address.strip().lower():
         return "own-address"
+    if outbound_message_ids is not None:
+        return "own-message" if parsed.message_id in outbound_message_ids else None
     outbound = session.scalar(
         select(Message.id)
         .where(Message.message_id == parsed.message_id, Message.direction == Direction.OUTBOUND)
@@ -189,8 +209,13 @@ def _set_source(record: IngestRecord, source: Source | None) -> None:
     record.uid = source.uid
 
 
-def _claim(session: Session, record: IngestRecord) -> bool:
+def _claim(session: Session, record: IngestRecord, savepoints: bool = True) -> bool:
     """Insert the record as this mail's first write; False when another worker won.
+
+    Without `savepoints` nothing is written here: `_finish` adds the record
+    with its outcome, so that it is inserted once instead of inserted and
+    updated. A lost claim then fails a later flush, and the caller ingests
+    the batch again with savepoints (see helpdesk.ingest.state.ingest_batch).
 
     The insert must come first so that the losing worker has written nothing
     else for this mail when the unique index rejects it. Inside a caller's
@@ -198,6 +223,9 @@ def _claim(session: Session, record: IngestRecord) -> bool:
     insert is rolled back. Otherwise the whole transaction is, because on
     SQLite a savepoint that opens the transaction commits it on release.
     """
+    if not savepoints:
+        return True
+
     if session.in_nested_transaction():
         try:
             with session.begin_nested():
@@ -221,11 +249,14 @@ def _log_lost_claim(record: IngestRecord) -> None:
     logger.info("mail already claimed by another worker", extra={"mailbox": record.mailbox, "uid": record.uid})
 
 
-def _ignore(session: Session, raw_sha256: str, key: str, source: Source | None, reason: str) -> IngestOutcome:
+def _ignore(
+    session: Session, raw_sha256: str, key: str, source: Source | None, reason: str, savepoints: bool = True
+) -> IngestOutcome:
     record = IngestRecord(raw_sha256=raw_sha256, message_key=key, status=IngestStatus.IGNORED.value, reason=reason)
     _set_source(record, source)
-    if not _claim(session, record):
+    if not _claim(session, record, savepoints):
         return IngestOutcome(IngestStatus.DUPLICATE, reason="stored by another worker at the same time")
+    session.add(record)
     logger.info("mail ignored", extra={"reason": reason, "record_id": record.id, "mailbox": record.mailbox})
     return IngestOutcome(IngestStatus.IGNORED, reason=reason)
 
@@ -251,7 +282,7 @@ def _quarantine(
     session.flush()
 
     add_event(session, ticket, "quarantined", message_id=message.id)
-    _finish(record, IngestStatus.QUARANTINED, ticket, message, reason)
+    _finish(session, record, IngestStatus.QUARANTINED, ticket, message, reason)
     logger.warning("mail quarantined", extra={"ticket_id": ticket.id, "message_row_id": message.id})
     return IngestOutcome(IngestStatus.QUARANTINED, ticket.id, message.id, reason)
 
@@ -274,7 +305,7 @@ def _ingest_automatic(
         ticket = find_ticket(session, parsed, sender_hash)
 
     if ticket is None:
-        _finish(record, IngestStatus.IGNORED, None, None, parsed.automatic)
+        _finish(session, record, IngestStatus.IGNORED, None, None, parsed.automatic)
         logger.info("automatic mail ignored", extra={"reason": parsed.automatic, "record_id": record.id})
         return IngestOutcome(IngestStatus.IGNORED, reason=parsed.automatic, automatic=True)
 
@@ -287,7 +318,7 @@ def _ingest_automatic(
             outbound.delivery_error = redacted(parsed.bounce.reason)[:MAX_DELIVERY_ERROR_LENGTH]
             add_event(session, outbound.ticket, "reply_bounced", message_id=outbound.id, bounce_message_id=message.id)
 
-    _finish(record, IngestStatus.INGESTED, ticket, message, parsed.automatic)
+    _finish(session, record, IngestStatus.INGESTED, ticket, message, parsed.automatic)
     logger.info("automatic mail attached", extra={"ticket_id": ticket.id, "message_row_id": message.id})
     return IngestOutcome(IngestStatus.INGESTED, ticket.id, message.id, parsed.automatic, automatic=True)
 
@@ -315,6 +346,7 @@ def _ingest_client_mail(
     raw_sha256: str,
     source: Source | None,
     record: IngestRecord,
+    savepoints: bool = True,
 ) -> IngestOutcome:
     sender_hash = address_hash(settings, parsed.from_address) if parsed.from_address else None
     ticket = find_ticket(session, parsed, sender_hash)
@@ -334,8 +366,8 @@ def _ingest_client_mail(
             add_event(session, ticket, "reopened", message_id=message.id, previous_status=ticket.status.value)
             ticket.status = TicketStatus.OPEN
 
-    _finish(record, IngestStatus.INGESTED, ticket, message, None)
-    _run_ingest_steps(session, settings, ticket, message)
+    _finish(session, record, IngestStatus.INGESTED, ticket, message, None)
+    _run_ingest_steps(session, settings, ticket, message, savepoints)
     logger.info(
         "mail ingested",
         extra={"ticket_id": ticket.id, "message_row_id": message.id, "new_ticket": created, "mailbox": record.mailbox},
@@ -344,27 +376,36 @@ def _ingest_client_mail(
 
 
 def _finish(
+    session: Session,
     record: IngestRecord,
     status: IngestStatus,
     ticket: Ticket | None,
     message: Message | None,
     reason: str | None,
 ) -> None:
+    """Set the record's outcome, and add it to the session when a claim without savepoints deferred that."""
+    session.add(record)
     record.status = status.value
     record.ticket_id = ticket.id if ticket is not None else None
     record.message_row_id = message.id if message is not None else None
     record.reason = reason[:MAX_REASON_LENGTH] if reason else None
 
 
-def _run_ingest_steps(session: Session, settings: Settings, ticket: Ticket, message: Message) -> None:
+def _run_ingest_steps(
+    session: Session, settings: Settings, ticket: Ticket, message: Message, savepoints: bool = True
+) -> None:
     """Run each registered step in a savepoint, so a failing step costs only its own work.
 
     The claim insert has already begun the transaction, which SQLite's driver
-    needs for SAVEPOINT to nest instead of committing on release.
-    A database outage raises, because the step did not fail.
+    needs for SAVEPOINT to nest instead of committing on release. Without
+    `savepoints` a failing step raises, and the caller retries with them.
+    A database outage always raises, because the step did not fail.
     """
     for step in get_registry().ingest_steps:
         name = getattr(step, "__qualname__", type(step).__name__)
+        if not savepoints:
+            step(session, settings, ticket, message)
+            continue
         try:
             with session.begin_nested():
                 step(session, settings, ticket, message)

@@ -136,12 +136,15 @@ def ingest_one(settings: Settings, raw: bytes, source: Source) -> IngestOutcome:
 def ingest_batch(settings: Settings, mails: list[tuple[bytes, Source]]) -> list[IngestOutcome]:
     """Ingest several mails of one folder in one transaction that also advances the folder's last UID.
 
-    One commit per batch instead of one per mail. Each mail runs in its own
-    savepoint, so a mail that fails is quarantined and a mail that another
-    worker claimed first is reported a duplicate, without undoing the others.
-    A database outage (see helpdesk.ingest.errors) propagates, and so does a
-    failed commit: nothing of the batch is stored and the last UID stays, so
-    the next poll ingests the whole batch again.
+    One commit per batch instead of one per mail. The batch is first stored
+    in a single savepoint without one per mail. When any mail fails there
+    (bad content, a plugin bug, a claim that another worker won), that
+    savepoint is rolled back and every mail runs in its own savepoint: a mail
+    that fails is quarantined and a lost claim is reported a duplicate,
+    without undoing the others. A database outage (see
+    helpdesk.ingest.errors) propagates: nothing of the batch is stored and
+    the last UID stays, so the next poll ingests the whole batch again. The
+    same holds when the commit fails.
     """
     if not mails:
         return []
@@ -157,7 +160,7 @@ def ingest_batch(settings: Settings, mails: list[tuple[bytes, Source]]) -> list[
         session.flush()
 
         known = find_known_mail(session, settings, [raw for raw, _ in mails])
-        outcomes = [_ingest_in_savepoint(session, settings, raw, source, known) for raw, source in mails]
+        outcomes = _ingest_mails(session, settings, mails, known)
 
         uids = [source.uid for _, source in mails if source.uid is not None]
         state.last_uid = max([state.last_uid or 0, *uids])
@@ -166,6 +169,25 @@ def ingest_batch(settings: Settings, mails: list[tuple[bytes, Source]]) -> list[
     for outcome in outcomes:
         metrics.record_inbound(mailbox, outcome.status)
     return outcomes
+
+
+def _ingest_mails(
+    session: Session, settings: Settings, mails: list[tuple[bytes, Source]], known: KnownMail
+) -> list[IngestOutcome]:
+    try:
+        with session.begin_nested():
+            outcomes = [ingest_raw(session, settings, raw, source, known, savepoints=False) for raw, source in mails]
+            # Flushed inside the savepoint, so that a failing insert rolls it back here.
+            session.flush()
+        return outcomes
+    except Exception as error:  # noqa: BLE001 - the batch is ingested again below, mail by mail
+        if is_connection_error(error):
+            raise
+        logger.warning(
+            "batch ingest failed, ingesting its mails one savepoint each",
+            extra={"mailbox": mails[0][1].mailbox, "mails": len(mails), "error": type(error).__name__},
+        )
+    return [_ingest_in_savepoint(session, settings, raw, source, known) for raw, source in mails]
 
 
 def _ingest_in_savepoint(
