@@ -244,3 +244,26 @@ def test_duplicate_team_name_shows_error(admin_client, teams):
 
     assert "Er bestaat al een team" in response.get_data(as_text=True)
 
+
+
+def backlog_new(page: str) -> str:
+    match = re.search(r'status=new">[^<]+</a></th><td>([^<]+)</td>', page)
+    assert match, "no row for new tickets in the backlog table"
+    return match.group(1)
+
+
+def test_statistics_page_filters_by_team(admin_client, teams):
+    everything = admin_client.get("/admin/stats/").get_data(as_text=True)
+    team_b = admin_client.get(f"/admin/stats/?team={teams['team_b']}").get_data(as_text=True)
+
+    assert backlog_new(everything) == "3"
+    assert backlog_new(team_b) == "1"
+    assert f'src="/admin/stats/backlog.svg?team={teams["team_b"]}"' in team_b
+
+
+def test_statistics_page_hides_other_team_for_agent(agent_client, teams):
+    page = agent_client.get(f"/admin/stats/?team={teams['team_b']}").get_data(as_text=True)
+
+    assert backlog_new(agent_client.get("/admin/stats/").get_data(as_text=True)) == "2"
+    assert backlog_new(page) == "0"
+    assert ">Gent</a>" not in page

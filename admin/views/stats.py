@@ -16,7 +16,7 @@ from admin.forms import STATUS_LABELS
 from admin.i18n import TIMEZONE
 from admin.views import stats_charts
 from admin.views.access import RoleRequiredMixin
-from helpdesk.teams.access import visible_condition
+from helpdesk.teams.access import TEAM_ALL, TEAM_FILTERS, queue_scope, team_choices
 from helpdesk.tickets.statistics import NO_THEME, Statistics, compute_statistics
 
 PERIODS = (4, 12, 26, 52)
@@ -26,6 +26,11 @@ DEFAULT_WEEKS = 12
 def _weeks() -> int:
     raw = request.args.get("weeks", "")
     return int(raw) if raw.isdigit() and int(raw) in PERIODS else DEFAULT_WEEKS
+
+
+def _team_filter() -> str:
+    raw = request.args.get("team", "")
+    return raw if raw in TEAM_FILTERS or raw.isdigit() else TEAM_ALL
 
 
 def _theme_label(theme: str) -> str:
@@ -46,17 +51,21 @@ class StatisticsView(RoleRequiredMixin, BaseView):
         super().__init__(name=_l("Statistieken"), endpoint="stats", url="stats", **kwargs)
 
     def _statistics(self, weeks: int) -> Statistics:
-        # Staff count only the tickets they may open: their teams' and those without a team.
-        return compute_statistics(db(), weeks, TIMEZONE, scope=visible_condition(db(), staff()))
+        # Staff count only the tickets they may open, narrowed by the chosen team.
+        return compute_statistics(db(), weeks, TIMEZONE, scope=queue_scope(db(), staff(), _team_filter()))
 
     @expose("/")
     def index(self):
         weeks = _weeks()
         figures = self._statistics(weeks)
+        team_filter = _team_filter()
         return self.render(
             "admin/stats.html",
             figures=figures,
             weeks=weeks,
+            teams=team_choices(db(), staff()),
+            team_filter=team_filter,
+            team_args={} if team_filter == TEAM_ALL else {"team": team_filter},
             periods=PERIODS,
             week_labels=[format_date(monday, "d MMM") for monday in figures.weeks],
             theme_rows=[(_theme_label(theme), figures.per_theme[theme]) for theme, _total in figures.theme_totals()],
