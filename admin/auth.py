@@ -88,7 +88,7 @@ def rate_limit_storage_uri(settings: Settings) -> str:
 
 def _load_staff_user(session_id: str) -> StaffUser | None:
     """Return the account of a session id "<user id>:<session version>", or None once that version has ended."""
-    user_id, _, version = session_id.partition(":")
+    user_id, _separator, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
     user = db().get(User, int(user_id))
