@@ -38,6 +38,7 @@ EVENT_LABELS = {
 
 DELIVERY_LABELS = {
     DeliveryState.QUEUED: _l("in de wachtrij"),
+    DeliveryState.SENDING: _l("wordt verzonden"),
     DeliveryState.SENT: _l("verzonden"),
     DeliveryState.FAILED: _l("mislukt"),
     DeliveryState.BOUNCED: _l("teruggestuurd (bounce)"),

@@ -6,10 +6,19 @@ lost while the SMTP server is down: a failed message keeps its text and a
 `next_attempt_at`, and `due_message_ids` finds it again.
 
 Before talking to the server, `deliver` claims the row with a compare-and-set
-update on `delivery_attempts` and commits, so two workers never send one
-message at the same time, on SQLite as on PostgreSQL. A worker that dies
-while sending leaves the claim to expire after CLAIM_SECONDS, and then the
-message is sent again: delivery is at least once.
+update on `delivery_attempts` that sets the state `sending`, and commits, so
+two workers never send one message at the same time, on SQLite as on
+PostgreSQL. Once the server accepted the mail, a database outage does not
+lose that fact: recording `sent` is retried for RECORD_RETRY_SECONDS.
+
+A message still in `sending` when its claim expires (CLAIM_SECONDS) may or
+may not have reached the server: the worker died, or the database stayed
+away longer than the retries, between the server's reply and the commit.
+It is not sent blindly a second time. It becomes `failed` without a next
+attempt and with UNKNOWN_OUTCOME_ERROR, so staff check and resend it by hand.
+NOTE: a message is therefore sent at most once unless staff resend it, and a
+worker killed after its claim but before the SMTP conversation also leaves
+such a message, although nothing was sent.
 """
 
 from __future__ import annotations
@@ -17,10 +26,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from helpdesk import metrics
@@ -39,7 +50,18 @@ RETRY_BASE_SECONDS = 60
 RETRY_MAX_DELAY_SECONDS = 3600
 MAX_DELIVERY_ATTEMPTS = 12  # about six hours of retries with the delays above
 CLAIM_SECONDS = 600  # far longer than one SMTP conversation with its timeouts
+# How long an accepted mail's outcome is retried while the database is
+# unreachable; well within CLAIM_SECONDS, so no other worker reclaims it meanwhile.
+RECORD_RETRY_SECONDS = 120
+RECORD_RETRY_MAX_DELAY_SECONDS = 15
 MAX_ERROR_LENGTH = 2000
+# Stored as delivery_error and shown to staff, so it is in Dutch.
+UNKNOWN_OUTCOME_ERROR = (
+    "Onbekend of dit antwoord verzonden is: de verwerking stopte tijdens het verzenden, "
+    "voor de mailserver het antwoord bevestigde of voor die bevestiging bewaard werd. "
+    "Controleer het logboek of de map Verzonden van de mailserver en verstuur het antwoord "
+    "alleen opnieuw als het daar niet staat."
+)
 
 _SENDABLE = (DeliveryState.QUEUED, DeliveryState.FAILED)
 
@@ -58,9 +80,10 @@ UNFILLED_INSTRUCTION = re.compile(r"^[ \t]*\[[^\[\]\n]{3,120}\.\][ \t]*$", re.MU
 class DeliveryOutcome:
     """The result of one `deliver` call.
 
-    `state` is "sent", "failed" or "skipped" (not due, already sent or claimed
-    by another worker). `retry_in` is the number of seconds until the next
-    attempt is due, or None when no retry follows.
+    `state` is "sent", "failed", "unknown" (an earlier attempt stopped
+    while sending, see UNKNOWN_OUTCOME_ERROR) or "skipped" (not due, already
+    sent or claimed by another worker). `retry_in` is the number of seconds
+    until the next attempt is due, or None when no retry follows.
     """
 
     state: str
@@ -156,16 +179,16 @@ def queue_outbound(
 
 
 def due_message_ids(session: Session, now: dt.datetime | None = None, limit: int = 100) -> list[int]:
-    """Return the ids of outbound messages that wait for a (first or next) delivery attempt."""
+    """Return the ids of outbound messages that wait for a delivery attempt or whose sending claim expired."""
     now = now or utcnow()
     due = (
         select(Message.id)
         .where(
             Message.direction == Direction.OUTBOUND,
-            Message.delivery_state.in_(_SENDABLE),
             or_(
-                Message.next_attempt_at <= now,
+                and_(Message.delivery_state.in_(_SENDABLE), Message.next_attempt_at <= now),
                 and_(Message.delivery_state == DeliveryState.QUEUED, Message.next_attempt_at.is_(None)),
+                and_(Message.delivery_state == DeliveryState.SENDING, Message.next_attempt_at <= now),
             ),
         )
         .order_by(Message.next_attempt_at, Message.id)
@@ -179,13 +202,16 @@ def deliver(session: Session, settings: Settings, message_id: int) -> DeliveryOu
 
     Commits twice: once to claim the message before talking to the server,
     and once with the outcome. Returns "skipped" when the message is not due,
-    already sent, or claimed by another worker.
+    already sent, or claimed by another worker, and "unknown" when an earlier
+    claim expired in state sending.
     """
     now = utcnow()
     message = session.get(Message, message_id, populate_existing=True)
     if message is None or message.direction != Direction.OUTBOUND:
         logger.warning("outbound message not found", extra={"message_row_id": message_id})
         return DeliveryOutcome("skipped")
+    if message.delivery_state == DeliveryState.SENDING:
+        return _expire_sending_claim(session, message, now)
     if not _claim(session, message, now):
         logger.info("outbound message not due or taken", extra={"message_row_id": message_id})
         return DeliveryOutcome("skipped")
@@ -202,9 +228,9 @@ def deliver(session: Session, settings: Settings, message_id: int) -> DeliveryOu
     try:
         transport_for(settings).send(build_email(settings, message, recipient), settings.from_address, recipient)
     except DeliveryError as error:
-        return _record_failure(session, message, error)
+        return _record_despite_outage(session, message_id, lambda claimed: _record_failure(session, claimed, error))
 
-    return _record_sent(session, message)
+    return _record_despite_outage(session, message_id, lambda claimed: _record_sent(session, claimed))
 
 
 def _tickets():
@@ -227,6 +253,7 @@ def _claim(session: Session, message: Message, now: dt.datetime) -> bool:
             ),
         )
         .values(
+            delivery_state=DeliveryState.SENDING,
             delivery_attempts=Message.delivery_attempts + 1,
             next_attempt_at=now + dt.timedelta(seconds=CLAIM_SECONDS),
         )
@@ -235,6 +262,74 @@ def _claim(session: Session, message: Message, now: dt.datetime) -> bool:
     session.commit()
     session.refresh(message)
     return claimed.rowcount == 1
+
+
+def _expire_sending_claim(session: Session, message: Message, now: dt.datetime) -> DeliveryOutcome:
+    """Mark a message whose claim expired in state sending as failed with an unknown outcome, without sending it."""
+    expired = session.execute(
+        update(Message)
+        .where(
+            Message.id == message.id,
+            Message.delivery_state == DeliveryState.SENDING,
+            Message.delivery_attempts == message.delivery_attempts,
+            Message.next_attempt_at <= now,
+        )
+        .values(delivery_state=DeliveryState.FAILED, delivery_error=UNKNOWN_OUTCOME_ERROR, next_attempt_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if expired.rowcount != 1:
+        session.rollback()
+        logger.info("outbound message is being sent by another worker", extra={"message_row_id": message.id})
+        return DeliveryOutcome("skipped")
+
+    session.refresh(message)
+    _tickets().record_event(
+        session,
+        message.ticket,
+        None,
+        "reply_failed",
+        message_id=message.id,
+        attempts=message.delivery_attempts,
+        outcome_unknown=True,
+        will_retry=False,
+    )
+    session.commit()
+    metrics.record_reply_failed(acknowledgement=message.is_acknowledgement, will_retry=False)
+    logger.error(
+        "outbound message outcome unknown after an interrupted attempt; staff must check and resend",
+        extra={"ticket_id": message.ticket_id, "message_row_id": message.id, "attempt": message.delivery_attempts},
+    )
+    return DeliveryOutcome("unknown")
+
+
+def _record_despite_outage(
+    session: Session, message_id: int, record: Callable[[Message], DeliveryOutcome]
+) -> DeliveryOutcome:
+    """Run `record` on the freshly read message, retrying for RECORD_RETRY_SECONDS while the database is unreachable.
+
+    The mail server already replied, so giving up early would leave the
+    message in state sending and make its outcome unknown.
+    """
+    deadline = time.monotonic() + RECORD_RETRY_SECONDS
+    delay = 1.0
+    while True:
+        try:
+            message = session.get(Message, message_id, populate_existing=True)
+            return record(message)
+        except OperationalError as error:
+            session.rollback()
+            if time.monotonic() + delay > deadline:
+                logger.error(
+                    "recording the delivery outcome failed; the message stays in state sending",
+                    extra={"message_row_id": message_id, "error": type(error).__name__},
+                )
+                raise
+            logger.warning(
+                "recording the delivery outcome failed, retrying",
+                extra={"message_row_id": message_id, "error": type(error).__name__, "retry_in": delay},
+            )
+            time.sleep(delay)
+            delay = min(delay * 2, RECORD_RETRY_MAX_DELAY_SECONDS)
 
 
 def _recipient(settings: Settings, ticket: Ticket) -> str | None:

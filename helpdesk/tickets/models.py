@@ -38,6 +38,7 @@ class Direction(str, enum.Enum):
 
 class DeliveryState(str, enum.Enum):
     QUEUED = "queued"
+    SENDING = "sending"  # claimed by a worker that talks to the mail server now
     SENT = "sent"
     FAILED = "failed"
     BOUNCED = "bounced"

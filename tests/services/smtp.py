@@ -8,6 +8,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from typing import Callable
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -27,6 +28,8 @@ class SmtpServer:
     host: str
     port: int
     received: list[ReceivedMail] = field(default_factory=list)
+    # Runs after the DATA of each mail and before the server replies 250, in the server's thread.
+    before_accept: Callable[[], None] | None = None
     _arrived: threading.Condition = field(default_factory=threading.Condition)
 
     @property
@@ -51,6 +54,8 @@ class _Handler:
 
     async def handle_DATA(self, _server, _session, envelope) -> str:
         message = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
+        if self.server.before_accept is not None:
+            self.server.before_accept()
         with self.server._arrived:
             self.server.received.append(ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), message))
             self.server._arrived.notify_all()
