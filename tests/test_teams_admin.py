@@ -24,6 +24,7 @@ from tests.admin_fixtures import (  # noqa: F401 (pytest fixtures)
     load_user,
     login,
     make_ticket,
+    make_user,
 )
 
 ROW_REFERENCE = re.compile(r'href="/admin/ticket/(\d+)">\[#\d+\]</a>')
@@ -267,3 +268,12 @@ def test_statistics_page_hides_other_team_for_agent(agent_client, teams):
     assert backlog_new(agent_client.get("/admin/stats/").get_data(as_text=True)) == "2"
     assert backlog_new(page) == "0"
     assert ">Gent</a>" not in page
+
+
+def test_assign_list_offers_team_members_only(settings, agent_client, teams):
+    make_user(settings, "gent@helpdesk.test", display_name="Gentse Greet")
+
+    page = agent_client.get(f"/admin/ticket/{teams['ticket_a']}").get_data(as_text=True)
+
+    assert "Agent Anna" in page
+    assert "Gentse Greet" not in page

@@ -17,6 +17,7 @@ from helpdesk.teams import access, services
 from helpdesk.teams.models import MailboxRoute, Team
 from helpdesk.tickets.models import Ticket, TicketEvent
 from helpdesk.tickets.queue import QueueQuery, queue_page
+from helpdesk.tickets.services import TicketActionError, assign
 
 PASSWORD = "correct horse battery staple"
 
@@ -231,3 +232,43 @@ def test_unknown_member_rejected(settings):
         team = services.create_team(session, "Gent", None)
         with pytest.raises(services.TeamError, match="bestaat niet"):
             services.set_members(session, team, [9999], None)
+
+
+def test_assign_outside_team_rejected(settings):
+    agent_id = make_user(settings, "anna@helpdesk.test")
+    with session_scope(settings) as session:
+        team = services.create_team(session, "Gent", None)
+        ticket = Ticket(subject="Vraag", team_id=team.id)
+        session.add(ticket)
+        session.flush()
+        with pytest.raises(TicketActionError, match="geen lid van het team"):
+            assign(session, ticket, session.get(User, agent_id), None)
+        assert ticket.assignee_id is None
+
+
+def test_move_unassigns_non_member(settings):
+    agent_id = make_user(settings, "anna@helpdesk.test")
+    admin_id = make_user(settings, "bart@helpdesk.test", Role.ADMIN)
+    with session_scope(settings) as session:
+        antwerpen = services.create_team(session, "Antwerpen", None)
+        gent = services.create_team(session, "Gent", None)
+        services.set_members(session, antwerpen, [agent_id], None)
+        ticket = Ticket(subject="Vraag", team_id=antwerpen.id, assignee_id=agent_id)
+        session.add(ticket)
+        session.flush()
+        services.move_ticket(session, ticket, gent, session.get(User, admin_id))
+        assert ticket.assignee_id is None
+
+
+def test_move_keeps_member_assignee(settings):
+    agent_id = make_user(settings, "anna@helpdesk.test")
+    admin_id = make_user(settings, "bart@helpdesk.test", Role.ADMIN)
+    with session_scope(settings) as session:
+        antwerpen = services.create_team(session, "Antwerpen", None)
+        gent = services.create_team(session, "Gent", None)
+        services.set_members(session, gent, [agent_id], None)
+        ticket = Ticket(subject="Vraag", team_id=antwerpen.id, assignee_id=agent_id)
+        session.add(ticket)
+        session.flush()
+        services.move_ticket(session, ticket, gent, session.get(User, admin_id))
+        assert ticket.assignee_id == agent_id

@@ -21,10 +21,11 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from admin.auth import staff
 from admin.db import current_settings, db
 from admin.views.access import ADMIN_ROLES, RoleRequiredMixin
+from admin.views.queue import active_staff_names
 from admin.views.ticket_data import flash_form_errors
 from helpdesk.accounts.models import User
 from helpdesk.teams import services
-from helpdesk.teams.access import sees_all_teams
+from helpdesk.teams.access import sees_all_teams, users_who_can_open
 from helpdesk.teams.models import MAX_TEAM_NAME_LENGTH, Team
 from helpdesk.teams.services import TeamError
 from helpdesk.tickets.models import Ticket
@@ -79,6 +80,12 @@ def ticket_team_panel(session, ticket: Ticket, user: User) -> TeamPanel:
         move_form = MoveTicketForm(team=ticket.team_id or NO_TEAM)
         move_form.team.choices = _team_options(session)
     return TeamPanel(name=names.get(ticket.team_id), names=names, move_form=move_form)
+
+
+def assignable_staff(session, ticket: Ticket) -> list[tuple[int, str]]:
+    """Return (id, name) of the active staff who may open `ticket` and so can be assigned to it."""
+    allowed = users_who_can_open(session, ticket.team_id)
+    return [(user_id, name) for user_id, name in active_staff_names() if allowed is None or user_id in allowed]
 
 
 class TeamAdminView(RoleRequiredMixin, BaseView):

@@ -21,8 +21,8 @@ from admin.forms import STATUS_LABELS, ArticleForm, AssignForm, EmptyForm, Merge
 from admin.labels import DELIVERY_LABELS, EVENT_LABELS, URGENCY_LABELS
 from admin.rendering import format_size, sanitize_mail_html
 from admin.views.access import RoleRequiredMixin
-from admin.views.queue import active_staff_names, user_names
-from admin.views.teams import ticket_team_panel
+from admin.views.queue import user_names
+from admin.views.teams import assignable_staff, ticket_team_panel
 from admin.views.ticket_data import article_snippet, flash_form_errors, load_ticket, published_articles
 from admin.views.ticket_forms import EraseForm, ReplyForm, RevealForm
 from admin.views.ticket_privacy import TicketPrivacyRoutes
@@ -70,7 +70,7 @@ class TicketView(TicketPrivacyRoutes, RoleRequiredMixin, BaseView):
         reply_form.article.choices = [("", _("kies een artikel"))] + published_articles(language)
 
         assign_form = AssignForm(assignee=ticket.assignee_id or 0)
-        assign_form.assignee.choices = [(0, _("niemand"))] + active_staff_names()
+        assign_form.assignee.choices = [(0, _("niemand"))] + assignable_staff(session, ticket)
         suggested = {suggestion.slug for suggestion in ticket.suggestions}
 
         html = self.render(
@@ -262,7 +262,7 @@ class TicketView(TicketPrivacyRoutes, RoleRequiredMixin, BaseView):
     def assign(self, ticket_id: int):
         ticket = load_ticket(ticket_id)
         form = AssignForm()
-        form.assignee.choices = [(0, "")] + active_staff_names()
+        form.assignee.choices = [(0, "")] + assignable_staff(db(), ticket)
         if not form.validate_on_submit():
             flash_form_errors(form)
             return self._back(ticket_id)

@@ -42,6 +42,15 @@ def can_open(session: Session, user: User, team_id: int | None) -> bool:
     return team_id in member_team_ids(session, user)
 
 
+def users_who_can_open(session: Session, team_id: int | None) -> set[int] | None:
+    """Return the ids of the users who may open a ticket of `team_id`: its members and the administrators; None for everyone."""
+    if team_id is None:
+        return None
+    members = session.scalars(select(team_members.c.user_id).where(team_members.c.team_id == team_id))
+    admins = session.scalars(select(User.id).where(User.role == Role.ADMIN))
+    return {*members, *admins}
+
+
 def visible_only(session: Session, user: User, tickets: list[Ticket]) -> list[Ticket]:
     """Return the tickets of `tickets` that `user` may open, in the same order."""
     if sees_all_teams(user):

@@ -17,6 +17,7 @@ from helpdesk.accounts.services import audit
 from helpdesk.config import ConfigError, Settings
 from helpdesk.ingest.models import MailboxState
 from helpdesk.ingest.sources import MAX_KEY_LENGTH, mailbox_key
+from helpdesk.teams.access import users_who_can_open
 from helpdesk.teams.models import MAX_TEAM_NAME_LENGTH, MailboxRoute, Team
 from helpdesk.tickets.models import Ticket, TicketEvent
 
@@ -172,6 +173,12 @@ def move_ticket(session: Session, ticket: Ticket, team: Team | None, actor: User
     previous = ticket.team_id
     ticket.team_id = new
     session.add(TicketEvent(ticket_id=ticket.id, user_id=actor.id, kind="team_changed", detail={"from": previous, "to": new}))
+
+    # An assignee outside the new team could no longer open the ticket, so it becomes unassigned.
+    allowed = users_who_can_open(session, new)
+    if ticket.assignee_id is not None and allowed is not None and ticket.assignee_id not in allowed:
+        session.add(TicketEvent(ticket_id=ticket.id, user_id=actor.id, kind="assigned", detail={"from": ticket.assignee_id, "to": None}))
+        ticket.assignee_id = None
     audit(session, actor, "move", "ticket", ticket.id, detail={"from_team": previous, "to_team": new})
     logger.info("ticket moved to another team", extra={"ticket_id": ticket.id, "team_id": new, "user_id": actor.id})
 

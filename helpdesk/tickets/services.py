@@ -22,6 +22,7 @@ from helpdesk.plugins import get_registry
 from helpdesk.ingest.removal import RemovalSummary, delete_mailbox_copies
 from helpdesk.privacy.erasure import erase_ticket
 from helpdesk.privacy.reveal import MIN_REASON_LENGTH, RevealRefused, reveal_original
+from helpdesk.teams.access import can_open
 from helpdesk.tickets.draft_insert import insert_snippet
 from helpdesk.tickets.models import (
     DeliveryState,
@@ -65,6 +66,10 @@ def assign(session: Session, ticket: Ticket, assignee: User | None, user: User |
     """Assign the ticket to `assignee`, or unassign it when `assignee` is None."""
     if assignee is not None and not assignee.active:
         raise TicketActionError(f"Gebruiker {assignee.id} is niet actief en kan geen tickets krijgen.")
+    if assignee is not None and not can_open(session, assignee, ticket.team_id):
+        raise TicketActionError(
+            f"Gebruiker {assignee.id} is geen lid van het team van ticket #{ticket.id}: kies een teamlid of verplaats het ticket eerst."
+        )
     new_id = assignee.id if assignee else None
     if new_id == ticket.assignee_id:
         return
