@@ -277,3 +277,11 @@ def test_assign_list_offers_team_members_only(settings, agent_client, teams):
 
     assert "Agent Anna" in page
     assert "Gentse Greet" not in page
+
+
+def test_queue_shows_team_column(admin_client, teams):
+    page = admin_client.get("/admin/queue/?team=all").get_data(as_text=True)
+
+    assert '<th scope="col">Team</th>' in page
+    assert "<td>Gent</td>" in page
+    assert "<td>Antwerpen</td>" in page

@@ -98,6 +98,7 @@ class TicketQueueView(RoleRequiredMixin, BaseView):
         # Without a choice in the URL the default applies, and links leave it out.
         team_filter = query.team or default_team_filter(session, staff())
         page = queue_page(session, query, scope=queue_scope(session, staff(), team_filter))
+        teams = team_choices(session, staff())
         html = self.render(
             "admin/queue.html",
             page=page,
@@ -108,7 +109,8 @@ class TicketQueueView(RoleRequiredMixin, BaseView):
             status_labels=STATUS_LABELS,
             themes=ticket_themes(session),
             staff=active_staff_names(),
-            teams=team_choices(session, staff()),
+            teams=teams,
+            team_names=dict(teams),
             team_filter=team_filter,
             UNASSIGNED=UNASSIGNED,
             sort_labels=SORT_LABELS,

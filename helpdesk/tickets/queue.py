@@ -86,6 +86,7 @@ class QueueRow:
     language: Optional[str]
     assignee_id: Optional[int]
     assignee_name: Optional[str]
+    team_id: Optional[int]
     created_at: dt.datetime
     last_message_at: dt.datetime
     delivery_problem: bool  # a reply failed or bounced
@@ -284,6 +285,7 @@ def _rows_query(conditions: list[ColumnElement[bool]], query: QueueQuery, page: 
             Ticket.language,
             Ticket.assignee_id,
             func.coalesce(func.nullif(User.display_name, ""), User.email).label("assignee_name"),
+            Ticket.team_id,
             Ticket.created_at,
             Ticket.last_message_at,
             _delivery_problem().label("delivery_problem"),
