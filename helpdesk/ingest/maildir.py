@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,12 +20,10 @@ logger = logging.getLogger(__name__)
 MAILDIR_FOLDERS = ("cur", "new", "tmp")
 # Maildir info suffix for "seen": ":2," followed by the flags in ASCII order.
 SEEN_SUFFIX = ":2,S"
-# Linux stamps file times from CLOCK_REALTIME_COARSE, which lags time.time()
-# by up to one tick. The time module does not name that clock, so its Linux id is used.
-LINUX_CLOCK_REALTIME_COARSE = 5
-# Elsewhere cur/ is read from this long before the previous scan started;
-# files read twice are recognised as duplicates.
-OTHER_CLOCK_MARGIN_NS = 2_000_000_000
+# cur/ is read again from this long before the previous scan started, because
+# file times lag the clock by a kernel tick on Linux and by up to 2 s on FAT.
+# Files read twice are recognised as duplicates.
+CUR_RESCAN_OVERLAP_NS = 5_000_000_000
 
 
 class MaildirMissing(Exception):
@@ -112,13 +109,12 @@ def _scan_cur(
     Moving a file into cur/ (a rename) sets its ctime. The scan start is kept
     in nanoseconds in the last_uid column of the (mailbox, "cur") state row.
     The first scan reads all of cur/, and mail ingested before is a duplicate.
-    NOTE: on a file system with timestamps coarser than the kernel clock tick
-    (1 s on ext3 with small inodes, 2 s on FAT), a file moved into cur/ in the
-    same second as a scan may be missed.
+    NOTE: a file system whose timestamps are coarser than the rescan overlap
+    could still hide a file moved into cur/ during a scan.
     """
     with session_scope(settings) as session:
         since_ns = mailbox_state(session, mailbox.key, "cur").last_uid or 0
-    started_ns = _scan_start_ns()
+    started_ns = time.time_ns()
 
     for name in _mail_names(mailbox.path / "cur"):
         if _base_name(name) in processed:
@@ -129,23 +125,12 @@ def _scan_cur(
             changed_ns = (mailbox.path / "cur" / name).stat().st_ctime_ns
         except FileNotFoundError:
             continue  # moved or deleted by another program
-        if changed_ns >= since_ns:
+        if changed_ns >= since_ns - CUR_RESCAN_OVERLAP_NS:
             _ingest_file(settings, mailbox, "cur", name, summary)
 
     with session_scope(settings) as session:
         state = mailbox_state(session, mailbox.key, "cur")
         state.last_uid = max(state.last_uid or 0, started_ns)
-
-
-def _scan_start_ns() -> int:
-    """Return a time after every file this poll moved and at or before any file moved from now on."""
-    if sys.platform != "linux":
-        return time.time_ns() - OTHER_CLOCK_MARGIN_NS
-    # Waiting for the next tick puts the files this poll just moved strictly before the scan start.
-    moved_ns = time.clock_gettime_ns(LINUX_CLOCK_REALTIME_COARSE)
-    while (now_ns := time.clock_gettime_ns(LINUX_CLOCK_REALTIME_COARSE)) <= moved_ns:
-        time.sleep(0.001)
-    return now_ns
 
 
 def _mail_names(folder: Path) -> list[str]:
