@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from helpdesk.redaction import redact
@@ -178,17 +178,21 @@ def _language(language: str | None, text: str) -> str:
     return detected if detected in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def recent_sent_answers(session: Session, limit: int = 20) -> list[Message]:
-    """Return the newest sent staff answers, for the editors' list of answers to promote."""
-    return list(
-        session.scalars(
-            select(Message)
-            .where(
-                Message.direction == Direction.OUTBOUND,
-                Message.delivery_state == DeliveryState.SENT,
-                Message.is_acknowledgement.is_(False),
-            )
-            .order_by(Message.id.desc())
-            .limit(limit)
+def recent_sent_answers(session: Session, limit: int = 20, scope: ColumnElement[bool] | None = None) -> list[Message]:
+    """Return the newest sent staff answers, for the editors' list of answers to promote.
+
+    `scope` is a condition on Ticket, such as the teams an editor may see; None lists answers of every ticket.
+    """
+    query = (
+        select(Message)
+        .where(
+            Message.direction == Direction.OUTBOUND,
+            Message.delivery_state == DeliveryState.SENT,
+            Message.is_acknowledgement.is_(False),
         )
+        .order_by(Message.id.desc())
+        .limit(limit)
     )
+    if scope is not None:
+        query = query.join(Ticket, Ticket.id == Message.ticket_id).where(scope)
+    return list(session.scalars(query))

@@ -23,6 +23,13 @@ def totp_qr_svg(uri: str) -> Markup:
     return Markup(segno.make(uri, error="m").svg_inline(scale=4, dark="#000", light="#fff", border=4))
 
 
+def renew_session(user) -> None:
+    """Sign this browser in again after a change that ended every session of `user`, keeping it signed in."""
+    session.clear()
+    login_user(StaffUser(user))
+    session.permanent = True
+
+
 class HomeView(RoleRequiredMixin, AdminIndexView):
     """The /admin/ page: the queue is where staff start."""
 
@@ -97,10 +104,7 @@ class AccountView(RoleRequiredMixin, BaseView):
             accounts.set_password(db(), user, form.new.data)
             accounts.audit(db(), user, "settings", "user", user.id, detail={"change": "password"})
             db().commit()
-            # set_password ended every session, so this browser signs in again under the new session version.
-            session.clear()
-            login_user(StaffUser(user))
-            session.permanent = True
+            renew_session(user)
             flash(_("Wachtwoord gewijzigd. Je bent afgemeld op je andere toestellen."), "success")
         return redirect(url_for(".index"))
 
@@ -120,6 +124,7 @@ class AccountView(RoleRequiredMixin, BaseView):
             flash(_("De code klopt niet. Controleer de tijd op je telefoon en probeer opnieuw."), "error")
             return redirect(retry_page)
         db().commit()
+        renew_session(user)
         flash(_("Tweestapsverificatie staat aan."), "success")
         return redirect(url_for("queue.index_view") if forced else url_for(".index"))
 
@@ -130,7 +135,9 @@ class AccountView(RoleRequiredMixin, BaseView):
         if accounts.totp_required(current_settings(), staff()):
             flash(_("Je rol vereist tweestapsverificatie: je kunt ze niet uitzetten."), "error")
             return redirect(url_for(".index"))
-        accounts.disable_totp(db(), staff(), staff())
+        user = staff()
+        accounts.disable_totp(db(), user, user)
         db().commit()
+        renew_session(user)
         flash(_("Tweestapsverificatie staat uit."), "info")
         return redirect(url_for(".index"))

@@ -18,7 +18,7 @@ from admin import public
 from admin.auth import staff
 from admin.db import db
 from admin.forms import EmptyForm
-from admin.views.access import RoleRequiredMixin
+from admin.views.access import RoleRequiredMixin, ticket_visible
 from admin.views.queue import user_names
 from admin.views.editor_forms import (
     EditArticleForm,
@@ -30,7 +30,8 @@ from admin.views.editor_forms import (
     format_sources,
 )
 from helpdesk.accounts.models import Role
-from helpdesk.tickets.models import Ticket
+from helpdesk.teams.access import visible_condition
+from helpdesk.tickets.models import Message, Ticket
 from kb import faq_images, promotion, publishing
 from kb.articles import ArticleError, create_draft, get_article, list_versions
 from kb.faq_feedback import vote_totals
@@ -119,7 +120,7 @@ class ArticleEditorView(RoleRequiredMixin, BaseView):
         session = db()
         articles = session.scalars(select(Article).order_by(Article.updated_at.desc())).all()
         by_status = {status: [article for article in articles if article.status == status] for status in ArticleStatus}
-        answers = promotion.recent_sent_answers(session)
+        answers = promotion.recent_sent_answers(session, scope=visible_condition(session, staff()))
         tickets = {ticket.id: ticket for ticket in session.scalars(select(Ticket).where(Ticket.id.in_({a.ticket_id for a in answers})))}
         return self.render(
             "admin/editor_list.html",
@@ -158,8 +159,13 @@ class ArticleEditorView(RoleRequiredMixin, BaseView):
     def _proposal_fields(self) -> dict:
         session = db()
         try:
-            if request.args.get("message", type=int):
-                proposal = promotion.from_message(session, request.args.get("message", type=int))
+            message_id = request.args.get("message", type=int)
+            if message_id:
+                # An editor outside the answer's team must not read its ticket through a proposal.
+                answer = session.get(Message, message_id)
+                if answer is not None and not ticket_visible(answer.ticket_id):
+                    abort(404)
+                proposal = promotion.from_message(session, message_id)
             elif request.args.get("group", type=int):
                 proposal = promotion.from_group(session, request.args.get("group", type=int))
             else:

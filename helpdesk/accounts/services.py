@@ -242,7 +242,11 @@ def pending_totp_secret(settings: Settings, user: User) -> str:
 
 
 def enable_totp(session: Session, settings: Settings, user: User, code: str, now: dt.datetime | None = None) -> None:
-    """Turn on TOTP once the user proves their app produces codes for the pending secret."""
+    """Turn on TOTP once the user proves their app produces codes for the pending secret, and end every session.
+
+    Sessions signed in with the password alone end, so the caller signs the
+    current browser in again.
+    """
     if not user.totp_pending_secret:
         raise AccountError("No TOTP secret is waiting for confirmation: open the account page to get one.")
     secret = totp.unseal(settings, user.totp_pending_secret)
@@ -250,6 +254,7 @@ def enable_totp(session: Session, settings: Settings, user: User, code: str, now
         raise AccountError("The verification code does not match: check the time on your phone and try again.")
     user.totp_secret = totp.seal(settings, secret)
     user.totp_pending_secret = None
+    end_sessions(user)
     audit(session, user, "settings", "user", user.id, detail={"change": "totp_enabled"})
 
 
@@ -271,8 +276,13 @@ def _accept_totp(session: Session, user: User, secret: str, code: str, now: dt.d
 
 
 def disable_totp(session: Session, user: User, actor: User | None) -> None:
+    """Turn off TOTP and end every session, such as one on a lost phone.
+
+    A user who turns it off for themselves signs the current browser in again.
+    """
     user.totp_secret = None
     user.totp_pending_secret = None
+    end_sessions(user)
     audit(session, actor, "settings", "user", user.id, detail={"change": "totp_disabled"})
 
 

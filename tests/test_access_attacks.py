@@ -1,0 +1,348 @@
+"""Attacks on the staff area: other teams' tickets, roles, sessions, redirects and CSRF.
+
+Each test plays an outsider or a signed-in member of team A and checks that
+team B's tickets, other roles' pages and ended sessions stay out of reach.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from admin.app import create_app
+from helpdesk.accounts import totp
+from helpdesk.accounts.models import Role, User
+from helpdesk.db import session_scope, utcnow
+from helpdesk.teams import services as teams
+from helpdesk.tickets.models import DeliveryState, Direction, Message, Note, Ticket, TicketStatus
+from tests.admin_fixtures import (  # noqa: F401 (pytest fixtures)
+    admin_user,
+    agent,
+    agent_client,
+    app,
+    client,
+    csrf_token,
+    login,
+    make_ticket,
+    make_user,
+)
+
+SECRET_SUBJECT = "Vraag uit Gent over een boete"
+SECRET_ANSWER = "Antwoord van team Gent over de boete"
+
+
+@pytest.fixture
+def editor(settings) -> int:
+    return make_user(settings, "editor@helpdesk.test", Role.EDITOR, display_name="Redacteur Rik")
+
+
+@pytest.fixture
+def teams_setup(settings, agent, editor) -> dict[str, int]:
+    """Team A with the agent and the editor, team B without them, a ticket of each and a sent answer on B's."""
+    with session_scope(settings) as session:
+        team_a = teams.create_team(session, "Antwerpen", None)
+        team_b = teams.create_team(session, "Gent", None)
+        teams.set_members(session, team_a, [agent, editor], None)
+        ids = {"team_a": team_a.id, "team_b": team_b.id}
+    ids["ticket_a"] = make_ticket(settings, "Vraag uit Antwerpen", team_id=ids["team_a"], message_id="a@client.example.net")
+    ids["ticket_b"] = make_ticket(settings, SECRET_SUBJECT, "Ik kreeg een boete.", team_id=ids["team_b"], message_id="b@client.example.net")
+    with session_scope(settings) as session:
+        answer = Message(
+            ticket_id=ids["ticket_b"],
+            direction=Direction.OUTBOUND,
+            message_id="answer-b@helpdesk.test",
+            subject=f"Re: {SECRET_SUBJECT}",
+            body=SECRET_ANSWER,
+            new_text=SECRET_ANSWER,
+            delivery_state=DeliveryState.SENT,
+            sent_at=utcnow(),
+        )
+        session.add(answer)
+        session.flush()
+        ids["answer_b"] = answer.id
+        ids["message_b"] = session.scalar(
+            select(Message.id).where(Message.ticket_id == ids["ticket_b"], Message.direction == Direction.INBOUND)
+        )
+    return ids
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    response = login(client, "editor@helpdesk.test")
+    assert response.status_code == 302
+    return client
+
+
+# Team B's tickets, reached by guessing ids
+
+
+TICKET_ACTIONS = {
+    "draft": {"body": "Mijn antwoord", "save": "1"},
+    "send": {"body": "Mijn antwoord", "send": "1", "seen_reply": "0"},
+    "note": {"body": "Ik kijk ernaar."},
+    "assign": {"assignee": "0"},
+    "status": {"status": "closed"},
+    "merge": {"target": "0"},
+    "reveal": {"message": "0", "reason": "controle van de redactie"},
+    "raw": {"message": "0", "reason": "controle van de redactie"},
+    "erase": {"reason": "verzoek van de cliënt", "confirm": "0"},
+    "article": {"slug": "boetes", "action": "add"},
+}
+
+
+@pytest.mark.parametrize("action", sorted(TICKET_ACTIONS))
+def test_agent_cannot_act_on_other_team_ticket(settings, agent_client, teams_setup, action):
+    ticket_b = teams_setup["ticket_b"]
+    # Ids the attacker can guess: team A's ticket as merge target, team B's own message and number.
+    guessed = {"target": teams_setup["ticket_a"], "confirm": ticket_b, "message": teams_setup["message_b"]}
+    data = {key: str(guessed[key]) if key in guessed else value for key, value in TICKET_ACTIONS[action].items()}
+    path = "draft" if action == "send" else action
+    data["csrf_token"] = csrf_token(agent_client, f"/admin/ticket/{teams_setup['ticket_a']}")
+
+    response = agent_client.post(f"/admin/ticket/{ticket_b}/{path}", data=data)
+
+    assert response.status_code == 404
+    assert SECRET_SUBJECT not in response.get_data(as_text=True)
+    with session_scope(settings) as session:
+        ticket = session.get(Ticket, ticket_b)
+        assert ticket.status == TicketStatus.NEW
+        assert not ticket.draft
+        assert session.scalars(select(Note)).all() == []
+
+
+def test_agent_cannot_retry_other_team_message(agent_client, teams_setup):
+    token = csrf_token(agent_client, f"/admin/ticket/{teams_setup['ticket_a']}")
+
+    response = agent_client.post(f"/admin/ticket/{teams_setup['ticket_b']}/retry/{teams_setup['answer_b']}", data={"csrf_token": token})
+
+    assert response.status_code == 404
+
+
+def test_agent_cannot_merge_into_other_team_ticket(settings, agent_client, teams_setup):
+    token = csrf_token(agent_client, f"/admin/ticket/{teams_setup['ticket_a']}")
+
+    response = agent_client.post(
+        f"/admin/ticket/{teams_setup['ticket_a']}/merge", data={"csrf_token": token, "target": str(teams_setup["ticket_b"])}
+    )
+
+    assert response.status_code == 302
+    with session_scope(settings) as session:
+        assert session.get(Ticket, teams_setup["ticket_a"]).merged_into_id is None
+
+
+def test_agent_cannot_move_ticket_to_own_team(settings, agent_client, teams_setup):
+    token = csrf_token(agent_client, f"/admin/ticket/{teams_setup['ticket_a']}")
+
+    response = agent_client.post(
+        f"/admin/teams/ticket/{teams_setup['ticket_b']}/move", data={"csrf_token": token, "team": str(teams_setup["team_a"])}
+    )
+
+    assert response.status_code == 403
+    with session_scope(settings) as session:
+        assert session.get(Ticket, teams_setup["ticket_b"]).team_id == teams_setup["team_b"]
+
+
+@pytest.mark.parametrize("query", ["?search=boete", "?team=all&search=Gent", "?team=none", "?team={team_b}", "?sort=subject&desc=1"])
+def test_queue_hides_other_team_tickets(agent_client, teams_setup, query):
+    response = agent_client.get("/admin/queue/" + query.format(team_b=teams_setup["team_b"]))
+    page = response.get_data(as_text=True)
+
+    assert f'href="/admin/ticket/{teams_setup["ticket_b"]}"' not in page
+    assert SECRET_SUBJECT not in page
+
+
+def test_editor_list_hides_other_team_answers(editor_client, teams_setup):
+    page = editor_client.get("/admin/editor/").get_data(as_text=True)
+
+    assert SECRET_SUBJECT not in page
+    assert f"message={teams_setup['answer_b']}" not in page
+
+
+def test_editor_cannot_propose_from_other_team_answer(editor_client, teams_setup):
+    page = editor_client.get(f"/admin/editor/new?message={teams_setup['answer_b']}").get_data(as_text=True)
+
+    assert SECRET_ANSWER not in page
+    assert "boete" not in page
+
+
+def test_admin_sees_every_team_answer(client, admin_user, teams_setup):
+    assert login(client, "admin@helpdesk.test").status_code == 302
+
+    page = client.get("/admin/editor/").get_data(as_text=True)
+
+    assert SECRET_SUBJECT in page
+    assert SECRET_ANSWER in client.get(f"/admin/editor/new?message={teams_setup['answer_b']}").get_data(as_text=True)
+
+
+# Roles
+
+
+ADMIN_ONLY_REQUESTS = [
+    ("GET", "/admin/users/"),
+    ("GET", "/admin/users/new/"),
+    ("GET", "/admin/users/edit/?id={editor}"),
+    ("POST", "/admin/users/edit/?id={editor}"),
+    ("POST", "/admin/users/new/"),
+    ("POST", "/admin/users/action/"),
+    ("POST", "/admin/users/delete/"),
+    ("GET", "/admin/users/export/csv/"),
+    ("GET", "/admin/users/ajax/lookup/?name=email&query=a"),
+    ("GET", "/admin/teams/"),
+    ("GET", "/admin/teams/{team_a}"),
+    ("POST", "/admin/teams/{team_a}"),
+    ("POST", "/admin/teams/create"),
+    ("POST", "/admin/teams/routes"),
+    ("GET", "/admin/audit/"),
+]
+
+
+@pytest.mark.parametrize(("method", "url"), ADMIN_ONLY_REQUESTS)
+def test_editor_cannot_use_admin_pages(settings, editor_client, editor, teams_setup, method, url):
+    url = url.format(editor=editor, team_a=teams_setup["team_a"])
+    token = csrf_token(editor_client, "/admin/account/")
+    data = {"csrf_token": token, "email": "editor@helpdesk.test", "role": "admin", "language": "nl", "active": "y", "name": "Eigen team", "members": str(editor)}
+
+    response = editor_client.get(url) if method == "GET" else editor_client.post(url, data=data)
+
+    assert response.status_code in {403, 404}
+    with session_scope(settings) as session:
+        assert session.get(User, editor).role == Role.EDITOR
+
+
+def test_agent_cannot_use_macro_admin(agent_client):
+    token = csrf_token(agent_client, "/admin/account/")
+
+    listing = agent_client.get("/admin/macros/")
+    created = agent_client.post("/admin/macros/new/", data={"csrf_token": token, "title": "t", "language": "nl", "body": "b", "active": "y"})
+
+    assert listing.status_code == 403
+    assert created.status_code == 403
+
+
+def test_account_form_ignores_role_field(settings, agent_client, agent):
+    token = csrf_token(agent_client, "/admin/account/")
+
+    agent_client.post("/admin/account/language", data={"csrf_token": token, "language": "fr", "role": "admin", "active": "y"})
+
+    with session_scope(settings) as session:
+        user = session.get(User, agent)
+        assert user.role == Role.AGENT
+        assert user.language == "fr"
+
+
+# Sessions
+
+
+def admin_signed_in(app):
+    admin = app.test_client()
+    assert login(admin, "admin@helpdesk.test").status_code == 302
+    return admin
+
+
+def agent_edit_form(admin, agent: int) -> dict[str, str]:
+    """Return the agent's fields for the user admin form, with the active and reset boxes unticked."""
+    return {
+        "csrf_token": csrf_token(admin, f"/admin/users/edit/?id={agent}"),
+        "email": "agent@helpdesk.test",
+        "display_name": "Agent Anna",
+        "role": "agent",
+        "language": "nl",
+    }
+
+
+def test_totp_enable_ends_other_sessions(settings, app, agent_client, agent):
+    other = app.test_client()
+    assert login(other, "agent@helpdesk.test").status_code == 302
+    agent_client.get("/admin/account/")
+    with session_scope(settings) as session:
+        secret = totp.unseal(settings, session.get(User, agent).totp_pending_secret)
+    form = {"csrf_token": csrf_token(agent_client, "/admin/account/"), "code": pyotp.TOTP(secret).now()}
+
+    agent_client.post("/admin/account/totp", data=form)
+
+    with session_scope(settings) as session:
+        assert session.get(User, agent).totp_secret is not None
+    assert agent_client.get("/admin/queue/").status_code == 200
+    assert other.get("/admin/queue/").status_code == 302
+
+
+def test_totp_disable_ends_other_sessions(settings, app, agent_client, agent):
+    with session_scope(settings) as session:
+        session.get(User, agent).totp_secret = totp.seal(settings, pyotp.random_base32())
+    other = app.test_client()
+    assert login(other, "agent@helpdesk.test", code=None).status_code == 401
+    with session_scope(settings) as session:
+        secret = totp.unseal(settings, session.get(User, agent).totp_secret)
+    assert login(other, "agent@helpdesk.test", code=pyotp.TOTP(secret).now()).status_code == 302
+
+    agent_client.post("/admin/account/totp/off", data={"csrf_token": csrf_token(agent_client, "/admin/account/")})
+
+    with session_scope(settings) as session:
+        assert session.get(User, agent).totp_secret is None
+    assert agent_client.get("/admin/queue/").status_code == 200
+    assert other.get("/admin/queue/").status_code == 302
+
+
+def test_admin_totp_reset_ends_sessions(settings, app, agent_client, agent, admin_user):
+    with session_scope(settings) as session:
+        session.get(User, agent).totp_secret = totp.seal(settings, pyotp.random_base32())
+    admin = admin_signed_in(app)
+    form = {**agent_edit_form(admin, agent), "active": "y", "reset_totp": "y"}
+
+    assert admin.post(f"/admin/users/edit/?id={agent}", data=form).status_code == 302
+
+    assert agent_client.get("/admin/queue/").status_code == 302
+    assert admin.get("/admin/queue/").status_code == 200
+
+
+def test_reactivation_does_not_revive_old_session(settings, app, agent_client, agent, admin_user):
+    admin = admin_signed_in(app)
+    form = agent_edit_form(admin, agent)  # without "active", so the account is deactivated
+
+    assert admin.post(f"/admin/users/edit/?id={agent}", data=form).status_code == 302
+    assert agent_client.get("/admin/queue/").status_code == 302
+    assert admin.post(f"/admin/users/edit/?id={agent}", data={**form, "active": "y"}).status_code == 302
+
+    assert agent_client.get("/admin/queue/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/", "/\\evil.example", "/%09/evil.example", "/%0d%0a/evil.example", "\\\\evil.example", "javascript:alert(1)"],
+)
+def test_login_next_stays_on_site(client, agent, target):
+    token = csrf_token(client, "/admin/login")
+
+    response = client.post(f"/admin/login?next={target}", data={"email": "agent@helpdesk.test", "password": "correct horse battery staple", "csrf_token": token})
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/queue/"
+
+
+def test_logout_needs_csrf_token(agent_client):
+    response = agent_client.post("/admin/logout")
+
+    assert response.status_code == 400
+    assert agent_client.get("/admin/queue/").status_code == 200
+
+
+def test_method_override_header_is_ignored(settings, agent_client, teams_setup):
+    response = agent_client.get(
+        f"/admin/ticket/{teams_setup['ticket_a']}/status?status=closed", headers={"X-HTTP-Method-Override": "POST"}
+    )
+
+    assert response.status_code == 405
+    with session_scope(settings) as session:
+        assert session.get(Ticket, teams_setup["ticket_a"]).status == TicketStatus.NEW
+
+
+def test_outsider_gets_no_ticket_data(settings, teams_setup):
+    client = create_app(settings).test_client()
+
+    for url in [f"/admin/ticket/{teams_setup['ticket_b']}", "/admin/queue/?search=boete", "/admin/stats/", "/admin/editor/"]:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert re.match(r"/admin/login\?next=", response.headers["Location"]), url
