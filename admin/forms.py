@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from helpdesk.accounts.services import MIN_PASSWORD_LENGTH
 from helpdesk.privacy.reveal import MIN_REASON_LENGTH
 from helpdesk.tickets.models import TicketStatus
+from helpdesk.tickets.queue import MAX_ID
 from helpdesk.tickets.services import MAX_NOTE_LENGTH
 
 STATUS_LABELS = {
@@ -72,7 +73,8 @@ class StatusForm(FlaskForm):
 
 
 class MergeForm(FlaskForm):
-    target = IntegerField(_l("Samenvoegen met ticket nummer"), validators=[InputRequired(), NumberRange(min=1)])
+    # A number past MAX_ID made the ticket lookup fail in the database (500).
+    target = IntegerField(_l("Samenvoegen met ticket nummer"), validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
     submit = SubmitField(_l("Samenvoegen"))
 
 

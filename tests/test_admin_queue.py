@@ -14,6 +14,7 @@ from tests.admin_fixtures import (  # noqa: F401 (pytest fixtures)
     agent_client,
     app,
     client,
+    csrf_token,
     make_ticket,
 )
 
@@ -294,3 +295,12 @@ def test_ticket_actions_with_huge_ids_are_not_found(agent_client, tickets):
     ticket = tickets["new"]
     assert agent_client.post(f"/admin/ticket/{ticket}/retry/99999999999999999999").status_code == 404
     assert agent_client.post("/admin/ticket/99999999999999999999/note").status_code == 404
+
+
+@pytest.mark.parametrize("target", ["2147483648", "99999999999999999999"])
+def test_merge_with_huge_ticket_number(agent_client, tickets, target):
+    ticket = tickets["new"]
+    token = csrf_token(agent_client, f"/admin/ticket/{ticket}")
+    response = agent_client.post(f"/admin/ticket/{ticket}/merge", data={"target": target, "csrf_token": token}, follow_redirects=True)
+    assert response.status_code == 200
+    assert "2147483647" in response.get_data(as_text=True)  # the error names the largest ticket number
