@@ -16,10 +16,13 @@ from helpdesk.db import session_scope, utcnow
 from helpdesk.ingest.models import IngestRecord
 from helpdesk.ingest.outcomes import IngestStatus, Source
 from helpdesk.ingest.pipeline import ingest_raw
+from helpdesk.ingest.state import ingest_batch
 from helpdesk.plugins import get_registry
-from helpdesk.tickets.models import DeliveryState, Direction, Message, Ticket, TicketEvent, TicketStatus
+from helpdesk.tickets.models import DeliveryState, Direction, Message, Suggestion, Ticket, TicketEvent, TicketStatus
+from kb.transfer import import_directory
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mail"
+KB_CONTENT = Path(__file__).resolve().parents[1] / "kb" / "content"
 CLIENT = "client.een@example.net"
 
 
@@ -442,3 +445,64 @@ def test_ingest_steps_skip_automatic_mail(settings, recorded_steps):
     ingest(settings, (FIXTURES / "auto-submitted-out-of-office.eml").read_bytes())
 
     assert recorded_steps == []
+
+
+def batch_sources(count: int) -> list[Source]:
+    return [Source("box", "INBOX", 7, uid) for uid in range(1, count + 1)]
+
+
+def test_batch_threads_reply_to_mail_of_same_batch(settings):
+    question = make_mail(message_id="first-1@example.net")
+    reply = make_mail(body="Hoe lang duurt het voor de uitslag?", message_id="second-2@example.net", in_reply_to="<first-1@example.net>")
+    other = make_mail(sender="Iemand Anders <ander@example.net>", message_id="other-3@example.net")
+
+    outcomes = ingest_batch(settings, list(zip([question, reply, other], batch_sources(3))))
+
+    assert [outcome.status for outcome in outcomes] == [IngestStatus.INGESTED] * 3
+    assert outcomes[0].ticket_id == outcomes[1].ticket_id
+    assert outcomes[2].ticket_id != outcomes[0].ticket_id
+    ticket = ticket_of(settings, outcomes[0].ticket_id)
+    assert [message.message_id for message in ticket.messages] == ["first-1@example.net", "second-2@example.net"]
+    assert [event.kind for event in ticket.events] == ["created", "client_reply"]
+    assert [event.detail["message_id"] for event in ticket.events] == [outcomes[0].message_id, outcomes[1].message_id]
+
+
+def test_batch_records_each_outcome(settings):
+    mails = [make_mail(message_id=f"batch-{number}@example.net") for number in range(1, 4)]
+
+    outcomes = ingest_batch(settings, list(zip(mails, batch_sources(3))))
+
+    with session_scope(settings) as session:
+        records = session.scalars(select(IngestRecord).order_by(IngestRecord.uid)).all()
+        record_ids = [(record.status, record.ticket_id, record.message_row_id, record.uid) for record in records]
+    assert record_ids == [("ingested", outcome.ticket_id, outcome.message_id, uid) for uid, outcome in enumerate(outcomes, 1)]
+
+
+def test_batch_suggestions_follow_newest_message(settings):
+    with session_scope(settings) as session:
+        import_directory(session, KB_CONTENT)
+    question = make_mail(message_id="first-1@example.net")
+    reply = make_mail(body="Waar kan ik PrEP krijgen?", message_id="second-2@example.net", in_reply_to="<first-1@example.net>")
+
+    outcomes = ingest_batch(settings, list(zip([question, reply], batch_sources(2))))
+
+    with session_scope(settings) as session:
+        message_ids = set(session.scalars(select(Suggestion.message_id).where(Suggestion.ticket_id == outcomes[1].ticket_id)))
+        language = session.get(Ticket, outcomes[1].ticket_id).language
+    assert message_ids == {outcomes[1].message_id}
+    assert language == "nl"
+
+
+def test_batch_reply_reopens_closed_ticket_once(settings):
+    first = ingest(settings, make_mail(message_id="first-1@example.net"))
+    set_status(settings, first.ticket_id, TicketStatus.CLOSED)
+    replies = [
+        make_mail(body="Nog een vraag.", message_id="reply-2@example.net", in_reply_to="<first-1@example.net>"),
+        make_mail(body="En nog een.", message_id="reply-3@example.net", in_reply_to="<first-1@example.net>"),
+    ]
+
+    ingest_batch(settings, list(zip(replies, batch_sources(2))))
+
+    ticket = ticket_of(settings, first.ticket_id)
+    assert ticket.status == TicketStatus.OPEN
+    assert [event.kind for event in ticket.events] == ["created", "client_reply", "reopened", "client_reply"]

@@ -1,5 +1,8 @@
 """`ingest_raw`: one raw mail in, stored on a ticket (or recorded as ignored), in the caller's transaction.
 
+`ingest_without_savepoints` does the same for a batch, with one flush for
+the rows of all its mails.
+
 Steps: parse, skip duplicates and erased mail, claim the mail's identity,
 drop our own replies, quarantine what cannot be read, record bounces, thread,
 store redacted text, then run the registered ingest steps on new client mail.
@@ -10,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from dataclasses import dataclass, field
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -70,6 +74,60 @@ def ingest_raw(
     caller that then rolls back the whole batch and ingests it again with
     savepoints may pass it.
     """
+    stored = _store(session, settings, raw, source, known, savepoints, set())
+    if isinstance(stored, IngestOutcome):
+        return stored
+    session.flush()
+    return _complete(session, settings, stored, savepoints)
+
+
+def ingest_without_savepoints(
+    session: Session, settings: Settings, mails: list[tuple[bytes, Source]], known: KnownMail
+) -> list[IngestOutcome]:
+    """Ingest a batch of mails with one flush for all their tickets and messages, and no savepoints.
+
+    Does what `ingest_raw` with `savepoints=False` does for each mail in
+    turn, with the same outcomes, but the tickets, messages and attachments
+    of the whole batch are inserted by one flush before the events, records
+    and ingest steps of each mail. Any failure is raised, so the caller must
+    roll back the batch and ingest it again mail by mail with savepoints.
+    The session must not autoflush.
+    """
+    unflushed_message_ids: set[str] = set()
+    stored = [_store(session, settings, raw, source, known, False, unflushed_message_ids) for raw, source in mails]
+    session.flush()
+    return [item if isinstance(item, IngestOutcome) else _complete(session, settings, item, False) for item in stored]
+
+
+@dataclass
+class _StoredMail:
+    """A mail whose ticket and message rows were added to the session, before they get ids."""
+
+    kind: str  # "quarantined", "automatic" or "client"
+    parsed: ParsedMessage
+    record: IngestRecord
+    ticket: Ticket
+    message: Message
+    created: bool = False
+    reason: str | None = None
+    bounced: list[Message] = field(default_factory=list)
+
+
+def _store(
+    session: Session,
+    settings: Settings,
+    raw: bytes,
+    source: Source | None,
+    known: KnownMail | None,
+    savepoints: bool,
+    unflushed_message_ids: set[str],
+) -> IngestOutcome | _StoredMail:
+    """Check the mail's identity, claim it and add its ticket and message rows, or return why not.
+
+    `unflushed_message_ids` are the Message-IDs added since the last flush.
+    Before threading a mail that refers to one of them, this flushes, so
+    that the lookup finds it.
+    """
     raw = bytes(raw)
     raw_sha256 = hashlib.sha256(raw).hexdigest()
 
@@ -100,11 +158,27 @@ def ingest_raw(
     if not _claim(session, record, savepoints):
         return IngestOutcome(IngestStatus.DUPLICATE, reason="stored by another worker at the same time")
 
+    if unflushed_message_ids.intersection(parsed.thread_ids):
+        session.flush()
+        unflushed_message_ids.clear()
     if parsed.too_large or parsed.unreadable:
-        return _quarantine(session, settings, parsed, raw, raw_sha256, source, record)
-    if parsed.automatic is not None:
-        return _ingest_automatic(session, settings, parsed, raw, raw_sha256, source, record)
-    return _ingest_client_mail(session, settings, parsed, raw, raw_sha256, source, record, savepoints)
+        stored = _store_quarantined(session, settings, parsed, raw, raw_sha256, source, record)
+    elif parsed.automatic is not None:
+        stored = _store_automatic(session, settings, parsed, raw, raw_sha256, source, record)
+    else:
+        stored = _store_client_mail(session, settings, parsed, raw, raw_sha256, source, record)
+    if isinstance(stored, _StoredMail):
+        unflushed_message_ids.add(parsed.message_id)
+    return stored
+
+
+def _complete(session: Session, settings: Settings, stored: _StoredMail, savepoints: bool) -> IngestOutcome:
+    """Add the events and the record of a stored mail and run the ingest steps, once its rows have ids."""
+    if stored.kind == "quarantined":
+        return _complete_quarantined(session, stored)
+    if stored.kind == "automatic":
+        return _complete_automatic(session, stored)
+    return _complete_client_mail(session, settings, stored, savepoints)
 
 
 def quarantine_raw(session: Session, settings: Settings, raw: bytes, source: Source | None, reason: str) -> IngestOutcome:
@@ -264,7 +338,7 @@ def _ignore(
 # Outcomes
 
 
-def _quarantine(
+def _store_quarantined(
     session: Session,
     settings: Settings,
     parsed: ParsedMessage,
@@ -272,22 +346,25 @@ def _quarantine(
     raw_sha256: str,
     source: Source | None,
     record: IngestRecord,
-) -> IngestOutcome:
+) -> _StoredMail:
     reason = parsed.unreadable or next((problem for problem in parsed.problems if "over the limit" in problem), None)
     reason = reason or "message too large"
     ticket = new_ticket(session, settings, parsed, source.mailbox if source else None)
     ticket.status = TicketStatus.QUARANTINED
     ticket.quarantine_reason = reason
     message = store_message(session, settings, ticket, parsed, raw, raw_sha256, source, keep_raw=True)
-    session.flush()
+    return _StoredMail("quarantined", parsed, record, ticket, message, created=True, reason=reason)
 
+
+def _complete_quarantined(session: Session, stored: _StoredMail) -> IngestOutcome:
+    ticket, message = stored.ticket, stored.message
     add_event(session, ticket, "quarantined", message_id=message.id)
-    _finish(session, record, IngestStatus.QUARANTINED, ticket, message, reason)
+    _finish(session, stored.record, IngestStatus.QUARANTINED, ticket, message, stored.reason)
     logger.warning("mail quarantined", extra={"ticket_id": ticket.id, "message_row_id": message.id})
-    return IngestOutcome(IngestStatus.QUARANTINED, ticket.id, message.id, reason)
+    return IngestOutcome(IngestStatus.QUARANTINED, ticket.id, message.id, stored.reason)
 
 
-def _ingest_automatic(
+def _store_automatic(
     session: Session,
     settings: Settings,
     parsed: ParsedMessage,
@@ -295,7 +372,7 @@ def _ingest_automatic(
     raw_sha256: str,
     source: Source | None,
     record: IngestRecord,
-) -> IngestOutcome:
+) -> IngestOutcome | _StoredMail:
     """Attach automatic mail to the ticket it concerns, without reopening it; ignore the rest."""
     bounced = _bounced_messages(session, parsed)
     if bounced:
@@ -310,15 +387,19 @@ def _ingest_automatic(
         return IngestOutcome(IngestStatus.IGNORED, reason=parsed.automatic, automatic=True)
 
     message = store_message(session, settings, ticket, parsed, raw, raw_sha256, source)
-    session.flush()
+    return _StoredMail("automatic", parsed, record, ticket, message, reason=parsed.automatic, bounced=bounced)
+
+
+def _complete_automatic(session: Session, stored: _StoredMail) -> IngestOutcome:
+    parsed, ticket, message = stored.parsed, stored.ticket, stored.message
     add_event(session, ticket, "automatic_message", message_id=message.id, reason=parsed.automatic)
-    for outbound in bounced:
+    for outbound in stored.bounced:
         if parsed.bounce is not None and parsed.bounce.failed:
             outbound.delivery_state = DeliveryState.BOUNCED
             outbound.delivery_error = redacted(parsed.bounce.reason)[:MAX_DELIVERY_ERROR_LENGTH]
             add_event(session, outbound.ticket, "reply_bounced", message_id=outbound.id, bounce_message_id=message.id)
 
-    _finish(session, record, IngestStatus.INGESTED, ticket, message, parsed.automatic)
+    _finish(session, stored.record, IngestStatus.INGESTED, ticket, message, parsed.automatic)
     logger.info("automatic mail attached", extra={"ticket_id": ticket.id, "message_row_id": message.id})
     return IngestOutcome(IngestStatus.INGESTED, ticket.id, message.id, parsed.automatic, automatic=True)
 
@@ -338,7 +419,7 @@ def _bounced_messages(session: Session, parsed: ParsedMessage) -> list[Message]:
     )
 
 
-def _ingest_client_mail(
+def _store_client_mail(
     session: Session,
     settings: Settings,
     parsed: ParsedMessage,
@@ -346,8 +427,7 @@ def _ingest_client_mail(
     raw_sha256: str,
     source: Source | None,
     record: IngestRecord,
-    savepoints: bool = True,
-) -> IngestOutcome:
+) -> _StoredMail:
     sender_hash = address_hash(settings, parsed.from_address) if parsed.from_address else None
     ticket = find_ticket(session, parsed, sender_hash)
     created = ticket is None
@@ -356,9 +436,12 @@ def _ingest_client_mail(
 
     message = store_message(session, settings, ticket, parsed, raw, raw_sha256, source)
     ticket.last_message_at = utcnow()
-    session.flush()
+    return _StoredMail("client", parsed, record, ticket, message, created=created)
 
-    if created:
+
+def _complete_client_mail(session: Session, settings: Settings, stored: _StoredMail, savepoints: bool) -> IngestOutcome:
+    ticket, message = stored.ticket, stored.message
+    if stored.created:
         add_event(session, ticket, "created", message_id=message.id)
     else:
         add_event(session, ticket, "client_reply", message_id=message.id)
@@ -366,11 +449,16 @@ def _ingest_client_mail(
             add_event(session, ticket, "reopened", message_id=message.id, previous_status=ticket.status.value)
             ticket.status = TicketStatus.OPEN
 
-    _finish(session, record, IngestStatus.INGESTED, ticket, message, None)
+    _finish(session, stored.record, IngestStatus.INGESTED, ticket, message, None)
     _run_ingest_steps(session, settings, ticket, message, savepoints)
     logger.info(
         "mail ingested",
-        extra={"ticket_id": ticket.id, "message_row_id": message.id, "new_ticket": created, "mailbox": record.mailbox},
+        extra={
+            "ticket_id": ticket.id,
+            "message_row_id": message.id,
+            "new_ticket": stored.created,
+            "mailbox": stored.record.mailbox,
+        },
     )
     return IngestOutcome(IngestStatus.INGESTED, ticket.id, message.id)
 
