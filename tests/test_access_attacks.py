@@ -133,6 +133,39 @@ def test_agent_cannot_merge_into_other_team_ticket(settings, agent_client, teams
         assert session.get(Ticket, teams_setup["ticket_a"]).merged_into_id is None
 
 
+def test_agent_cannot_merge_team_ticket_into_teamless(settings, agent_client, teams_setup):
+    # Every agent sees a ticket without a team, so merging into one would show team A's mail to team B.
+    teamless = make_ticket(settings, "Vraag zonder team", message_id="n@client.example.net")
+    token = csrf_token(agent_client, f"/admin/ticket/{teams_setup['ticket_a']}")
+
+    response = agent_client.post(f"/admin/ticket/{teams_setup['ticket_a']}/merge", data={"csrf_token": token, "target": str(teamless)})
+
+    assert response.status_code == 302
+    assert "Vraag een beheerder om ze samen te voegen." in agent_client.get(response.headers["Location"]).get_data(as_text=True)
+    with session_scope(settings) as session:
+        assert session.get(Ticket, teams_setup["ticket_a"]).merged_into_id is None
+
+
+def test_agent_merges_teamless_ticket_into_team(settings, agent_client, teams_setup):
+    teamless = make_ticket(settings, "Vraag zonder team", message_id="n@client.example.net")
+    token = csrf_token(agent_client, f"/admin/ticket/{teamless}")
+
+    agent_client.post(f"/admin/ticket/{teamless}/merge", data={"csrf_token": token, "target": str(teams_setup["ticket_a"])})
+
+    with session_scope(settings) as session:
+        assert session.get(Ticket, teamless).merged_into_id == teams_setup["ticket_a"]
+
+
+def test_admin_merges_across_teams(settings, client, admin_user, teams_setup):
+    assert login(client, "admin@helpdesk.test").status_code == 302
+    token = csrf_token(client, f"/admin/ticket/{teams_setup['ticket_a']}")
+
+    client.post(f"/admin/ticket/{teams_setup['ticket_a']}/merge", data={"csrf_token": token, "target": str(teams_setup["ticket_b"])})
+
+    with session_scope(settings) as session:
+        assert session.get(Ticket, teams_setup["ticket_a"]).merged_into_id == teams_setup["ticket_b"]
+
+
 def test_agent_cannot_move_ticket_to_own_team(settings, agent_client, teams_setup):
     token = csrf_token(agent_client, f"/admin/ticket/{teams_setup['ticket_a']}")
 

@@ -302,6 +302,11 @@ class TicketView(TicketPrivacyRoutes, RoleRequiredMixin, BaseView):
         if target is None or not team_access.can_open(session, staff(), target.team_id):
             flash(_("Ticket #%(id)s bestaat niet.", id=form.target.data), "error")
             return self._back(ticket_id)
+        # Everyone who can open the target then reads the source's mail, so only
+        # administrators, who also move tickets, may merge out of a team.
+        if source.team_id not in (None, target.team_id) and not team_access.sees_all_teams(staff()):
+            flash(_("Ticket #%(source)s hoort bij een ander team dan #%(target)s. Vraag een beheerder om ze samen te voegen.", source=source.id, target=target.id), "error")
+            return self._back(ticket_id)
         try:
             services.merge_tickets(session, source, target, staff())
         except TicketActionError as error:
