@@ -272,3 +272,19 @@ def test_move_keeps_member_assignee(settings):
         session.flush()
         services.move_ticket(session, ticket, gent, session.get(User, admin_id))
         assert ticket.assignee_id == agent_id
+
+
+def test_admin_my_teams_filter(two_mailboxes):
+    settings, antwerpen, gent, (team_a, _team_b) = two_mailboxes
+    deliver(antwerpen, "1.eml", mail("een@example.net", "Vraag uit Antwerpen", "a-1@example.net"))
+    deliver(gent, "1.eml", mail("twee@example.net", "Vraag uit Gent", "b-1@example.net"))
+    poll_all(settings)
+    admin_id = make_user(settings, "bart@helpdesk.test", Role.ADMIN)
+    with session_scope(settings) as session:
+        services.set_members(session, session.get(Team, team_a), [admin_id], None)
+
+    with session_scope(settings) as session:
+        admin = session.get(User, admin_id)
+        assert access.default_team_filter(session, admin) == access.TEAM_MINE
+        page = queue_page(session, QueueQuery(), scope=access.queue_scope(session, admin, access.TEAM_MINE))
+        assert [row.subject for row in page.rows] == ["Vraag uit Antwerpen"]

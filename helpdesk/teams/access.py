@@ -75,7 +75,8 @@ def queue_scope(session: Session, user: User, team_filter: str) -> ColumnElement
     if visible is not None:
         conditions.append(visible)
 
-    if team_filter == TEAM_MINE:
+    if team_filter == TEAM_MINE and visible is None:
+        # For everyone else the visibility condition already is "my teams".
         conditions.append(_mine(member_team_ids(session, user)))
     elif team_filter == TEAM_NONE:
         conditions.append(Ticket.team_id.is_(None))
