@@ -43,7 +43,10 @@ def can_open(session: Session, user: User, team_id: int | None) -> bool:
 
 
 def users_who_can_open(session: Session, team_id: int | None) -> set[int] | None:
-    """Return the ids of the users who may open a ticket of `team_id`: its members and the administrators; None for everyone."""
+    """Return the ids of the users who may open a ticket of `team_id`: its members and the administrators.
+
+    Returns None for a ticket without a team, which everyone may open.
+    """
     if team_id is None:
         return None
     members = session.scalars(select(team_members.c.user_id).where(team_members.c.team_id == team_id))
