@@ -17,6 +17,7 @@ from helpdesk.accounts import totp
 from helpdesk.accounts.models import Role, User
 from helpdesk.db import session_scope, utcnow
 from helpdesk.teams import services as teams
+from helpdesk.teams.models import Team
 from helpdesk.tickets.models import DeliveryState, Direction, Message, Note, Ticket, TicketStatus
 from tests.admin_fixtures import (  # noqa: F401 (pytest fixtures)
     admin_user,
@@ -329,6 +330,29 @@ def test_admin_totp_reset_ends_sessions(settings, app, agent_client, agent, admi
 
     assert agent_client.get("/admin/queue/").status_code == 302
     assert admin.get("/admin/queue/").status_code == 200
+
+
+def test_totp_guessing_locks_account(settings, app):
+    secret = pyotp.random_base32()
+    make_user(settings, "totp@helpdesk.test", Role.AGENT, totp_secret=totp.seal(settings, secret))
+    correct_code = pyotp.TOTP(secret).now()
+    wrong_codes = [f"{(int(correct_code) + offset) % 1_000_000:06d}" for offset in range(500_000, 500_005)]
+
+    # A fresh client per guess, as from another browser, and the password is right every time.
+    statuses = [login(app.test_client(), "totp@helpdesk.test", code=code).status_code for code in wrong_codes]
+
+    assert statuses == [401] * len(wrong_codes)
+    assert login(app.test_client(), "totp@helpdesk.test", code=correct_code).status_code == 401
+    with session_scope(settings) as session:
+        assert session.scalar(select(User.locked_until).where(User.email == "totp@helpdesk.test")) is not None
+
+
+def test_team_removal_ends_ticket_access(settings, agent_client, agent, teams_setup):
+    assert agent_client.get(f"/admin/ticket/{teams_setup['ticket_a']}").status_code == 200
+    with session_scope(settings) as session:
+        teams.set_members(session, session.get(Team, teams_setup["team_a"]), [], None)
+
+    assert agent_client.get(f"/admin/ticket/{teams_setup['ticket_a']}").status_code == 404
 
 
 def test_reactivation_does_not_revive_old_session(settings, app, agent_client, agent, admin_user):
