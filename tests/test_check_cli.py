@@ -51,7 +51,7 @@ def test_ready_installation_exits_zero(ready_settings):
 
     assert result.exit_code == 0, result.stdout
     lines = result.stdout.splitlines()
-    assert len(lines) == 13
+    assert len(lines) == 14
     assert all(line.startswith("OK") for line in lines), result.stdout
 
 
@@ -70,6 +70,7 @@ def test_json_output_lists_every_check(ready_settings):
         "secret_key",
         "stored_data",
         "totp_secrets",
+        "teams",
         "broker",
         "mailbox",
         "smtp",

@@ -13,6 +13,7 @@ from helpdesk.checks.masking import scrub, settings_secrets
 from helpdesk.checks.results import DEFAULT_TIMEOUT_SECONDS, CheckContext, CheckResult, Status, one_line
 from helpdesk.checks.secrets import check_encryption_key, check_secret_key
 from helpdesk.checks.servers import check_broker, check_mailboxes, check_smtp, folder_problem
+from helpdesk.checks.teams import check_teams
 from helpdesk.config import ConfigError, Settings
 
 
@@ -44,6 +45,7 @@ def run_checks(
         check_secret_key(context),
         check_stored_data(context, database_ready, encryption_key.status is Status.OK),
         check_totp_secrets(context, database_ready, encryption_key.status is Status.OK),
+        check_teams(context, database_ready),
         check_broker(context),
         *check_mailboxes(context),
         check_smtp(context),
