@@ -386,6 +386,26 @@ def test_logout_needs_csrf_token(agent_client):
     assert agent_client.get("/admin/queue/").status_code == 200
 
 
+def test_every_staff_post_needs_csrf_token(settings, app, client, admin_user, teams_setup):
+    assert login(client, "admin@helpdesk.test").status_code == 302
+    ids = {"ticket_id": teams_setup["ticket_a"], "message_id": teams_setup["answer_b"], "team_id": teams_setup["team_a"], "article_id": 1, "image_id": 1}
+    rules = [rule for rule in app.url_map.iter_rules() if "POST" in rule.methods and rule.rule.startswith("/admin/") and rule.endpoint != "auth.login"]
+    assert len(rules) > 30
+
+    for rule in rules:
+        url = rule.rule
+        for name in rule.arguments:
+            url = url.replace(f"<int:{name}>", str(ids[name]))
+        response = client.post(url, data={"body": "zonder token", "status": "closed", "team": "0", "name": "Nieuw"})
+        assert response.status_code == 400, url
+
+    with session_scope(settings) as session:
+        assert session.get(Ticket, teams_setup["ticket_a"]).status == TicketStatus.NEW
+        assert session.get(Ticket, teams_setup["ticket_a"]).team_id == teams_setup["team_a"]
+        assert session.scalars(select(Note)).all() == []
+    assert client.get("/admin/queue/").status_code == 200
+
+
 def test_method_override_header_is_ignored(settings, agent_client, teams_setup):
     response = agent_client.get(
         f"/admin/ticket/{teams_setup['ticket_a']}/status?status=closed", headers={"X-HTTP-Method-Override": "POST"}
