@@ -6,6 +6,7 @@ team B's tickets, other roles' pages and ended sessions stay out of reach.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pyotp
@@ -200,6 +201,59 @@ def test_editor_cannot_propose_from_other_team_answer(editor_client, teams_setup
 
     assert SECRET_ANSWER not in page
     assert "boete" not in page
+
+
+def add_question_group(settings, ticket_ids: list[int], example: str) -> int:
+    """Store a finished mining run with one question group over `ticket_ids` and return the group's id."""
+    from kb.mining_models import MiningRun, QuestionGroup
+
+    with session_scope(settings) as session:
+        now = utcnow()
+        run = MiningRun(finished_at=now, window_days=28, window_start=now - dt.timedelta(days=28), window_end=now)
+        group = QuestionGroup(
+            rank=1, size=len(ticket_ids), current_count=len(ticket_ids), previous_count=0, priority=1.0,
+            label="boete", examples=[example], ticket_ids=ticket_ids,
+        )
+        run.groups.append(group)
+        session.add(run)
+        session.flush()
+        return group.id
+
+
+def test_editor_questions_hide_other_team_examples(settings, editor_client, teams_setup):
+    add_question_group(settings, [teams_setup["ticket_a"], teams_setup["ticket_b"]], "Moet ik de boete in Gent betalen?")
+
+    page = editor_client.get("/admin/questions/").get_data(as_text=True)
+
+    assert "boete in Gent" not in page
+    assert "boete" in page
+
+
+def test_editor_questions_show_own_team_examples(settings, editor_client, teams_setup):
+    add_question_group(settings, [teams_setup["ticket_a"]], "Moet ik de boete in Antwerpen betalen?")
+
+    page = editor_client.get("/admin/questions/").get_data(as_text=True)
+
+    assert "boete in Antwerpen" in page
+
+
+def test_admin_sees_mixed_group_examples(settings, client, admin_user, teams_setup):
+    group_id = add_question_group(settings, [teams_setup["ticket_a"], teams_setup["ticket_b"]], "Moet ik de boete in Gent betalen?")
+    assert login(client, "admin@helpdesk.test").status_code == 302
+
+    page = client.get("/admin/questions/").get_data(as_text=True)
+
+    assert "boete in Gent" in page
+    assert client.get(f"/admin/editor/new?group={group_id}").status_code == 200
+
+
+def test_editor_cannot_propose_from_mixed_group(settings, editor_client, teams_setup):
+    group_id = add_question_group(settings, [teams_setup["ticket_a"], teams_setup["ticket_b"]], "Moet ik de boete in Gent betalen?")
+
+    response = editor_client.get(f"/admin/editor/new?group={group_id}")
+
+    assert response.status_code == 404
+    assert SECRET_ANSWER not in response.get_data(as_text=True)
 
 
 def test_admin_sees_every_team_answer(client, admin_user, teams_setup):

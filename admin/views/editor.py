@@ -12,7 +12,7 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import not_, select
 
 from admin import public
 from admin.auth import staff
@@ -91,6 +91,23 @@ def known_themes() -> list[str]:
     return sorted(theme for theme in db().scalars(select(Article.theme).distinct()) if theme)
 
 
+def groups_with_hidden_tickets(session, user, groups: list[QuestionGroup]) -> set[int]:
+    """Return the ids of `groups` that contain a ticket `user` may not open.
+
+    Such a group's examples and proposed article quote other teams' mail, so
+    only its label and counts are shown.
+    """
+    visible = visible_condition(session, user)
+    ticket_ids = [ticket_id for group in groups for ticket_id in group.ticket_ids or []]
+    if visible is None or not ticket_ids:
+        return set()
+
+    # A range instead of an IN list, because a run can group many thousands of tickets.
+    in_range = Ticket.id.between(min(ticket_ids), max(ticket_ids))
+    hidden = set(session.scalars(select(Ticket.id).where(in_range, not_(visible))))
+    return {group.id for group in groups if hidden.intersection(group.ticket_ids or [])}
+
+
 def flash_form_errors(form) -> None:
     for field_name, errors in form.errors.items():
         label = getattr(form, field_name).label.text if hasattr(form, field_name) else field_name
@@ -166,8 +183,11 @@ class ArticleEditorView(RoleRequiredMixin, BaseView):
                 if answer is not None and not ticket_visible(answer.ticket_id):
                     abort(404)
                 proposal = promotion.from_message(session, message_id)
-            elif request.args.get("group", type=int):
-                proposal = promotion.from_group(session, request.args.get("group", type=int))
+            elif group_id := request.args.get("group", type=int):
+                group = session.get(QuestionGroup, group_id)
+                if group is not None and groups_with_hidden_tickets(session, staff(), [group]):
+                    abort(404)
+                proposal = promotion.from_group(session, group_id)
             else:
                 return {"language": DEFAULT_LANGUAGE}
         except promotion.ProposalError as error:

@@ -10,10 +10,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from admin.auth import staff
 from admin.db import current_settings, db
 from admin.forms import EmptyForm
 from admin.views.access import RoleRequiredMixin
-from admin.views.editor import EDITOR_ROLES
+from admin.views.editor import EDITOR_ROLES, groups_with_hidden_tickets
 from kb.mining import latest_run, run_mining
 from kb.mining_models import SearchMiss
 from kb.models import Article
@@ -40,6 +41,7 @@ class QuestionGroupsView(RoleRequiredMixin, BaseView):
             todo=[group for group in groups if not group.covered],
             covered=[group for group in groups if group.covered],
             articles=articles,
+            hidden_groups=groups_with_hidden_tickets(session, staff(), groups),
             misses=self._top_misses(run),
             run_form=EmptyForm(),
         )
