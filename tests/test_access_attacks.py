@@ -310,6 +310,14 @@ def test_agent_cannot_use_macro_admin(agent_client):
     assert created.status_code == 403
 
 
+def test_agent_cannot_use_editor_pages(settings, agent_client, teams_setup):
+    token = csrf_token(agent_client, "/admin/account/")
+
+    assert agent_client.get("/admin/questions/").status_code == 403
+    assert agent_client.post("/admin/questions/run", data={"csrf_token": token}).status_code == 403
+    assert agent_client.get(f"/admin/editor/new?message={teams_setup['answer_b']}").status_code == 403
+
+
 def test_account_form_ignores_role_field(settings, agent_client, agent):
     token = csrf_token(agent_client, "/admin/account/")
 

@@ -41,6 +41,7 @@ class QuestionGroupsView(RoleRequiredMixin, BaseView):
             todo=[group for group in groups if not group.covered],
             covered=[group for group in groups if group.covered],
             articles=articles,
+            # NOTE: a label's words come from every question in its group, other teams' included.
             hidden_groups=groups_with_hidden_tickets(session, staff(), groups),
             misses=self._top_misses(run),
             run_form=EmptyForm(),
