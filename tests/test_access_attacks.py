@@ -168,6 +168,18 @@ def test_admin_merges_across_teams(settings, client, admin_user, teams_setup):
         assert session.get(Ticket, teams_setup["ticket_a"]).merged_into_id == teams_setup["ticket_b"]
 
 
+def test_agent_cannot_assign_outsider(settings, agent_client, teams_setup):
+    outsider = make_user(settings, "gent@helpdesk.test", Role.AGENT, display_name="Agent Gent")
+    with session_scope(settings) as session:
+        teams.set_members(session, session.get(Team, teams_setup["team_b"]), [outsider], None)
+    token = csrf_token(agent_client, f"/admin/ticket/{teams_setup['ticket_a']}")
+
+    agent_client.post(f"/admin/ticket/{teams_setup['ticket_a']}/assign", data={"csrf_token": token, "assignee": str(outsider)})
+
+    with session_scope(settings) as session:
+        assert session.get(Ticket, teams_setup["ticket_a"]).assignee_id is None
+
+
 def test_agent_cannot_move_ticket_to_own_team(settings, agent_client, teams_setup):
     token = csrf_token(agent_client, f"/admin/ticket/{teams_setup['ticket_a']}")
 
