@@ -7,8 +7,15 @@ each message \\Seen after its commit.
 
 Floor: one imapclient connection fetches the same messages with BODY.PEEK[]
 in the same batch size and parses each with the standard library
-(`email.message_from_bytes(policy=default)` and `get_body().get_content()`),
-in one process, without a database.
+(`email.message_from_bytes(policy=default)`, `get_body().get_content()` and
+`get_content()` of every attachment), in one process, without a database.
+
+Latency (`--latency`): a thread runs the loop that an IDLE worker runs (poll
+until a poll finds no new mail, then `helpdesk.ingest.polling.idle_wait`),
+while the main thread appends messages to the INBOX at a steady rate. A
+second thread looks for new inbound messages in the database every
+LATENCY_WATCH_SECONDS. The latency of a message is the time from the start
+of its APPEND to the first look that finds it stored.
 
 Transactions (`--compare-transactions`): without IMAP, the same generated
 messages are stored alternately per batch through `ingest_one` (one
@@ -18,6 +25,8 @@ databases, so that both see the same machine load.
 Usage:
     .venv/bin/python bench/ingest.py [--messages 5000] [--batch-size 100]
         [--database-url URL] [--without-steps] [--compare-transactions]
+    .venv/bin/python bench/ingest.py --latency [--messages 200] [--rate 5]
+        [--idle-timeout 10]
 
 Needs Debian's dovecot-imapd. The database defaults to a new SQLite file.
 """
@@ -30,21 +39,27 @@ import email.policy
 import logging
 import random
 import shutil
+import statistics
 import sys
 import tempfile
+import threading
 import time
 from email.message import EmailMessage
 from pathlib import Path
+
+from sqlalchemy import select
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
 
 from helpdesk import schema  # noqa: E402
 from helpdesk.config import load_settings  # noqa: E402
+from helpdesk.db import session_scope  # noqa: E402
 from helpdesk.ingest.outcomes import Source  # noqa: E402
-from helpdesk.ingest.polling import poll_mailbox  # noqa: E402
+from helpdesk.ingest.polling import idle_wait, poll_mailbox  # noqa: E402
 from helpdesk.ingest.state import ingest_batch, ingest_one  # noqa: E402
 from helpdesk.plugins import get_registry  # noqa: E402
+from helpdesk.tickets.models import Direction, Message  # noqa: E402
 from tests.services.dovecot import DovecotServer  # noqa: E402
 
 QUESTIONS = [
@@ -54,10 +69,24 @@ QUESTIONS = [
     "Hi, I have a rash after a visit last weekend. Could this be an STI? My name is Tom Peeters.",
     "Waar kan ik PrEP krijgen en hoeveel kost dat? Ik woon in de Kerkstraat 12 in Gent.",
 ]
+# Story sentences that make some mails longer, so that message sizes vary.
+CONTEXT = [
+    "Ik werk sinds een paar maanden in een privéhuis en durf het niet aan mijn huisarts te vragen.",
+    "Vorige maand had ik ook al klachten, maar die gingen vanzelf weer over.",
+    "Je travaille comme escort depuis un an et je voudrais savoir ce que je dois faire maintenant.",
+    "I only visit once in a while, always with a condom, but this time something went wrong.",
+    "Mijn vriendin zegt dat ik naar het CAW moet gaan, maar ik weet niet of dat anoniem is.",
+]
+LATENCY_WATCH_SECONDS = 0.02
 
 
 def generated_mail(number: int, rng: random.Random) -> bytes:
-    """Return one client mail; every fifth is HTML only and every seventh a reply."""
+    """Return one client mail.
+
+    Every fifth is HTML only, every seventh a reply to the one before, every
+    third has two to twelve sentences of story before its question, and every
+    tenth has a PDF attachment of 20 to 300 KB.
+    """
     message = EmailMessage()
     message["From"] = f"Client {number} <client{number}@example.net>"
     message["To"] = "vragen@helpdesk.test"
@@ -65,11 +94,15 @@ def generated_mail(number: int, rng: random.Random) -> bytes:
     message["Message-ID"] = f"<bench-{number}@example.net>"
     if number % 7 == 0 and number > 0:
         message["In-Reply-To"] = f"<bench-{number - 1}@example.net>"
-    text = rng.choice(QUESTIONS) + "\n\nGroeten\n"
+    story = rng.choices(CONTEXT, k=rng.randint(2, 12)) if number % 3 == 0 else []
+    text = " ".join([*story, rng.choice(QUESTIONS)]) + "\n\nGroeten\n"
     if number % 5 == 0:
         message.set_content(f"<html><body><p>{text}</p></body></html>", subtype="html")
     else:
         message.set_content(text)
+    if number % 10 == 1:
+        size = rng.randint(20_000, 300_000)
+        message.add_attachment(rng.randbytes(size), maintype="application", subtype="pdf", filename=f"scan-{number}.pdf")
     return message.as_bytes()
 
 
@@ -95,6 +128,8 @@ def floor_rate(account, batch_size: int) -> tuple[int, float]:
                 body = message.get_body(preferencelist=("plain", "html"))
                 if body is not None:
                     body.get_content()
+                for attachment in message.iter_attachments():
+                    attachment.get_content()
                 parsed += 1
     return parsed, time.perf_counter() - started
 
@@ -122,6 +157,80 @@ def compare_transactions(root: Path, count: int, batch_size: int) -> None:
     print(f"one transaction per batch: {count / per_batch_seconds:.1f} messages/s")
 
 
+def measure_latency(account, settings, count: int, rate: float, idle_timeout: float) -> list[float]:
+    """Append `count` mails at `rate` per second while an IDLE loop ingests them; return each latency in seconds."""
+    rng = random.Random(2)
+    appended_at: dict[str, float] = {}
+    stored_at: dict[str, float] = {}
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def run_worker() -> None:
+        try:
+            while not stop.is_set():
+                summary = poll_mailbox(settings, account.imap_url)
+                if summary.error:
+                    raise RuntimeError(f"poll failed: {summary.error}")
+                if summary.fetched == 0:
+                    idle_wait(settings, account.imap_url, idle_timeout)
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            errors.append(error)
+
+    def watch_database() -> None:
+        last_row_id = 0
+        while not stop.is_set():
+            with session_scope(settings) as session:
+                rows = session.execute(
+                    select(Message.id, Message.message_id)
+                    .where(Message.id > last_row_id, Message.direction == Direction.INBOUND)
+                    .order_by(Message.id)
+                ).all()
+            now = time.perf_counter()
+            for row in rows:
+                stored_at.setdefault(row.message_id, now)
+                last_row_id = row.id
+            time.sleep(LATENCY_WATCH_SECONDS)
+
+    threads = [threading.Thread(target=run_worker, daemon=True), threading.Thread(target=watch_database, daemon=True)]
+    for thread in threads:
+        thread.start()
+    # The first poll and the index build happen before the first mail.
+    time.sleep(3.0)
+
+    with account.connect() as client:
+        started = time.perf_counter()
+        for number in range(count):
+            due = started + number / rate
+            time.sleep(max(0.0, due - time.perf_counter()))
+            raw = generated_mail(number, rng)
+            appended_at[f"bench-{number}@example.net"] = time.perf_counter()
+            client.append("INBOX", raw)
+
+    deadline = time.perf_counter() + max(60.0, 3 * idle_timeout)
+    while len(stored_at) < count and time.perf_counter() < deadline and not errors:
+        time.sleep(0.1)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=idle_timeout + 30)
+    if errors:
+        raise SystemExit(f"IDLE loop failed: {errors[0]}")
+    missing = set(appended_at) - set(stored_at)
+    if missing:
+        raise SystemExit(f"{len(missing)} of {count} messages were not stored within the deadline")
+    return [stored_at[message_id] - appended_at[message_id] for message_id in appended_at]
+
+
+def print_latency(latencies: list[float], rate: float, idle_timeout: float) -> None:
+    cut_points = statistics.quantiles(latencies, n=100, method="inclusive")
+    print(f"messages: {len(latencies)}, appended at {rate:g}/s, IDLE timeout {idle_timeout:g} s")
+    print(
+        f"APPEND to stored: p50 {cut_points[49]:.2f} s, p95 {cut_points[94]:.2f} s, "
+        f"max {max(latencies):.2f} s, mean {statistics.fmean(latencies):.2f} s"
+    )
+    waited = sum(1 for latency in latencies if latency >= idle_timeout)
+    print(f"messages that waited at least the IDLE timeout: {waited}")
+
+
 def bench_settings(data_dir: Path, database_url: str, batch_size: int):
     settings = load_settings(
         {
@@ -138,7 +247,10 @@ def bench_settings(data_dir: Path, database_url: str, batch_size: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--messages", type=int, default=5000, help="Number of generated messages (default 5000).")
+    parser.add_argument(
+        "--messages", type=int, default=None,
+        help="Number of generated messages (default 5000, or 200 with --latency).",
+    )
     parser.add_argument("--batch-size", type=int, default=100, help="UIDs per FETCH (default 100).")
     parser.add_argument("--database-url", default="", help="Database URL (default: a new SQLite file).")
     parser.add_argument("--without-steps", action="store_true", help="Skip registered ingest steps (kb suggestions).")
@@ -146,7 +258,18 @@ def main() -> None:
         "--compare-transactions", action="store_true",
         help="Compare one transaction per mail with one per batch, without IMAP.",
     )
+    parser.add_argument(
+        "--latency", action="store_true",
+        help="Measure the time from APPEND to a stored message with an IDLE loop (default 200 messages).",
+    )
+    parser.add_argument("--rate", type=float, default=5.0, help="Messages appended per second with --latency (default 5).")
+    parser.add_argument(
+        "--idle-timeout", type=float, default=10.0,
+        help="Seconds one IDLE waits before the loop polls anyway, with --latency (default 10).",
+    )
     arguments = parser.parse_args()
+    if arguments.messages is None:
+        arguments.messages = 200 if arguments.latency else 5000
 
     logging.disable(logging.WARNING)
     root = Path(tempfile.mkdtemp(prefix="helpdesk-bench-"))
@@ -166,6 +289,11 @@ def main() -> None:
     server.start()
     try:
         account = server.add_user()
+        if arguments.latency:
+            settings = bench_settings(root / "var", arguments.database_url, arguments.batch_size)
+            latencies = measure_latency(account, settings, arguments.messages, arguments.rate, arguments.idle_timeout)
+            print_latency(latencies, arguments.rate, arguments.idle_timeout)
+            return
         fill_mailbox(account, arguments.messages)
 
         floor_count, floor_seconds = floor_rate(account, arguments.batch_size)
