@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from admin.auth import staff
@@ -26,7 +26,7 @@ from admin.views.ticket_data import flash_form_errors
 from helpdesk.accounts.models import User
 from helpdesk.teams import services
 from helpdesk.teams.access import sees_all_teams, users_who_can_open
-from helpdesk.teams.models import MAX_TEAM_NAME_LENGTH, Team
+from helpdesk.teams.models import MAX_ADDRESS_LENGTH, MAX_DISPLAY_NAME_LENGTH, MAX_TEAM_NAME_LENGTH, Team
 from helpdesk.teams.services import TeamError
 from helpdesk.tickets.models import Ticket
 
@@ -48,6 +48,9 @@ class TeamEditForm(FlaskForm):
 class RouteForm(FlaskForm):
     mailbox = HiddenField(validators=[DataRequired(), Length(max=128)])
     team = SelectField(_l("Team"), coerce=int)
+    # Checked by helpdesk.teams.services.checked_reply_address, which names the value in its error.
+    reply_address = StringField(_l("Antwoordadres"), validators=[Optional(), Length(max=MAX_ADDRESS_LENGTH)])
+    reply_name = StringField(_l("Afzendernaam"), validators=[Optional(), Length(max=MAX_DISPLAY_NAME_LENGTH)])
     submit = SubmitField(_l("Route bewaren"))
 
 
@@ -101,10 +104,23 @@ class TeamAdminView(RoleRequiredMixin, BaseView):
         options = _team_options(session)
         routes = []
         for choice in services.mailbox_choices(session, current_settings()):
-            form = RouteForm(mailbox=choice.key, team=choice.team_id or NO_TEAM)
+            form = RouteForm(
+                mailbox=choice.key,
+                team=choice.team_id or NO_TEAM,
+                reply_address=choice.reply_address or "",
+                reply_name=choice.reply_name or "",
+            )
             form.team.choices = options
             routes.append((choice, form))
-        return self.render("admin/teams.html", teams=teams, create_form=TeamNameForm(), routes=routes)
+        settings = current_settings()
+        return self.render(
+            "admin/teams.html",
+            teams=teams,
+            create_form=TeamNameForm(),
+            routes=routes,
+            central_address=settings.from_address,
+            central_name=settings.from_name,
+        )
 
     @expose("/create", methods=["POST"])
     def create(self):
@@ -174,6 +190,7 @@ class TeamAdminView(RoleRequiredMixin, BaseView):
             return redirect(url_for(".index"))
         team = session.get(Team, form.team.data) if form.team.data != NO_TEAM else None
         try:
+            services.set_reply_address(session, form.mailbox.data, form.reply_address.data, form.reply_name.data, staff())
             services.route_mailbox(session, form.mailbox.data, team, staff())
         except TeamError as error:
             session.rollback()

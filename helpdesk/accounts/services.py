@@ -60,6 +60,11 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def is_valid_email(email: str) -> bool:
+    """Return whether `email` has the form name@example.org, the form that staff accounts need."""
+    return bool(_EMAIL_PATTERN.match(email))
+
+
 def find_user(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
 

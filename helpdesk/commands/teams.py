@@ -1,4 +1,4 @@
-"""`helpdesk team`: teams, their members and mailbox routes from the command line, for set-up scripts.
+"""`helpdesk team`: teams, their members, mailbox routes and reply addresses from the command line, for set-up scripts.
 
 The same changes as the admin page "Teams en mailboxen", audit-logged
 without a user. Mailboxes are named by their HELPDESK_MAILBOX_URL entry or
@@ -39,7 +39,10 @@ def list_command() -> None:
             members = ", ".join(member.email for member in team.members) or "-"
             click.echo(f"team {team.name}: {members}")
         for choice in services.mailbox_choices(session, settings):
-            click.echo(f"mailbox {choice.key} -> {names.get(choice.team_id, '(no team)')}")
+            line = f"mailbox {choice.key} -> {names.get(choice.team_id, '(no team)')}"
+            if choice.reply_address:
+                line += f", replies from {_sender(choice.reply_address, choice.reply_name)}"
+            click.echo(line)
 
 
 @team_group.command("create")
@@ -90,16 +93,37 @@ def remove_member_command(name: str, emails: tuple[str, ...]) -> None:
 @team_group.command("route")
 @click.argument("mailbox")
 @click.argument("name", required=False)
-def route_command(mailbox: str, name: str | None) -> None:
-    """Send new tickets of MAILBOX to the team NAME; without NAME they get no team.
+@click.option(
+    "--reply-address",
+    help="Address that replies on this mailbox's tickets come from, usually the mailbox's own address. An empty value restores HELPDESK_FROM_ADDRESS.",
+)
+@click.option("--reply-name", help="Display name with the reply address. Empty or left out: HELPDESK_FROM_NAME.")
+def route_command(mailbox: str, name: str | None, reply_address: str | None, reply_name: str | None) -> None:
+    """Send new tickets of MAILBOX to the team NAME, and set the address that replies come from.
 
     MAILBOX is an entry of HELPDESK_MAILBOX_URL or the key that `helpdesk team list` shows.
+    Without NAME the mailbox gets no team, unless --reply-address is given:
+    then only the reply address and name change.
     """
     with session_scope(get_settings()) as session:
-        team = _team(session, name) if name else None
         try:
-            services.route_mailbox(session, mailbox, team, None)
+            key = services.route_key(mailbox)
+            if reply_address is not None:
+                services.set_reply_address(session, key, reply_address, reply_name, None)
+            elif reply_name is not None:
+                raise click.UsageError("--reply-name needs --reply-address: give the address that goes with the name.")
+            if name or reply_address is None:
+                services.route_mailbox(session, key, _team(session, name) if name else None, None)
         except TeamError as error:
             raise click.ClickException(str(error)) from None
-        key = services.route_key(mailbox)
-    click.echo(f"New tickets of {key} go to {repr(name) if name else 'no team'}.")
+
+    if name or reply_address is None:
+        click.echo(f"New tickets of {key} go to {repr(name) if name else 'no team'}.")
+    if reply_address is not None:
+        sender = _sender(reply_address.strip(), reply_name) if reply_address.strip() else "HELPDESK_FROM_ADDRESS"
+        click.echo(f"Replies on tickets of {key} come from {sender}.")
+
+
+def _sender(address: str, name: str | None) -> str:
+    name = " ".join((name or "").split())
+    return f"{name} <{address}>" if name else address

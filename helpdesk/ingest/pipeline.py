@@ -31,6 +31,7 @@ from helpdesk.mail import ParsedMessage, parse_message
 from helpdesk.mail.parser import generated_message_id
 from helpdesk.plugins import get_registry
 from helpdesk.privacy.erasure import is_erased
+from helpdesk.teams.reply_addresses import is_own_address
 from helpdesk.teams.routing import team_for_mailbox
 from helpdesk.tickets.models import DeliveryState, Direction, Message, Ticket, TicketStatus
 from helpdesk.tickets.threading import find_ticket
@@ -260,7 +261,7 @@ def _own_mail_reason(
     `outbound_message_ids` are the batch's Message-IDs that belong to our
     outbound messages, looked up beforehand; without it this function queries.
     """
-    if parsed.from_address and parsed.from_address.strip().lower() == settings.from_address.strip().lower():
+    if is_own_address(session, settings, parsed.from_address):
         return "own-address"
     if outbound_message_ids is not None:
         return "own-message" if parsed.message_id in outbound_message_ids else None

@@ -24,6 +24,7 @@ from helpdesk.crypto import decrypt
 from helpdesk.db import utcnow
 from helpdesk.outbound.compose import mail_templates, recipient_address
 from helpdesk.outbound.services import queue_outbound
+from helpdesk.teams.reply_addresses import is_own_address, reply_sender
 from helpdesk.tickets.models import Direction, Message, Suggestion, Ticket, TicketStatus
 
 logger = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def acknowledge_new_question(session: Session, settings: Settings, ticket: Ticke
         answer_days=settings.autoreply_answer_days,
         urgent=ticket.urgent,
         articles=articles,
-        from_name=settings.from_name,
+        from_name=reply_sender(session, settings, ticket.mailbox).name,
     )
     return queue_outbound(
         session,
@@ -83,7 +84,7 @@ def skip_reason(session: Session, settings: Settings, ticket: Ticket, message: M
         return "no_sender"
 
     recipient = recipient_address(decrypt(settings, ticket.sender_encrypted))
-    if recipient is None or recipient.lower() == settings.from_address.lower():
+    if recipient is None or is_own_address(session, settings, recipient):
         return "invalid_or_own_address"
     if _is_follow_up(session, ticket, message):
         return "follow_up"

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk.config import TEMPLATES_DIR, Settings
 from helpdesk.db import utcnow
+from helpdesk.teams.reply_addresses import Sender
 from helpdesk.tickets.models import Direction, Message, Ticket
 
 # Reply markers that mail programs put before a subject: English, Dutch
@@ -109,15 +110,17 @@ def recipient_address(raw: str) -> str | None:
     return address
 
 
-def build_email(settings: Settings, message: Message, recipient: str) -> EmailMessage:
-    """Build the MIME message for a stored outbound `message` addressed to `recipient`."""
+def build_email(settings: Settings, message: Message, recipient: str, sender: Sender | None = None) -> EmailMessage:
+    """Build the MIME message for a stored outbound `message` addressed to `recipient`.
+
+    `sender` is the From, normally the reply address of the ticket's mailbox
+    (helpdesk.teams.reply_addresses.reply_sender); without it the mail comes
+    from HELPDESK_FROM_ADDRESS.
+    """
+    sender = sender or Sender(settings.from_address, settings.from_name)
     email = EmailMessage()
-    # TODO: every reply comes from HELPDESK_FROM_ADDRESS. With several
-    # mailboxes, a reply should come from the address of the ticket's mailbox
-    # (Ticket.mailbox), which needs an address per mailbox route and a
-    # matching own-mail check in helpdesk.ingest.pipeline.
-    local, _, domain = settings.from_address.rpartition("@")
-    email["From"] = Address(display_name=settings.from_name, username=local, domain=domain)
+    local, _, domain = sender.address.rpartition("@")
+    email["From"] = Address(display_name=sender.name, username=local, domain=domain)
     email["To"] = recipient
     email["Subject"] = message.subject
     email["Date"] = format_datetime(utcnow())

@@ -42,6 +42,7 @@ from helpdesk.db import utcnow
 from helpdesk.outbound.compose import build_email, new_message_id, recipient_address, reply_subject, threading_ids
 from helpdesk.outbound.transports import DeliveryError, transport_for
 from helpdesk.redaction import PLACEHOLDERS, detect
+from helpdesk.teams.reply_addresses import reply_sender
 from helpdesk.tickets.models import DeliveryState, Direction, Message, Ticket, TicketStatus
 
 logger = logging.getLogger(__name__)
@@ -225,8 +226,11 @@ def deliver(session: Session, settings: Settings, message_id: int) -> DeliveryOu
             DeliveryError("the ticket has no valid sender address (erased or unreadable)", permanent=True),
         )
 
+    # The envelope sender is the From address, so that bounces return to the
+    # ticket's mailbox and SPF checks the same domain as DMARC does.
+    sender = reply_sender(session, settings, ticket.mailbox)
     try:
-        transport_for(settings).send(build_email(settings, message, recipient), settings.from_address, recipient)
+        transport_for(settings).send(build_email(settings, message, recipient, sender), sender.address, recipient)
     except DeliveryError as error:
         return _record_despite_outage(session, message_id, lambda claimed: _record_failure(session, claimed, error))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Optional
 
 from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +12,8 @@ from helpdesk.accounts.models import User
 from helpdesk.db import Base, utcnow
 
 MAX_TEAM_NAME_LENGTH = 100
+MAX_ADDRESS_LENGTH = 254  # RFC 5321: the longest address that fits in a MAIL FROM path
+MAX_DISPLAY_NAME_LENGTH = 100
 
 team_members = Table(
     "team_members",
@@ -36,17 +39,21 @@ class Team(Base):
 
 
 class MailboxRoute(Base):
-    """New tickets from `mailbox` go to `team`.
+    """The settings of one mailbox: new tickets from `mailbox` go to `team`, replies come from `reply_address`.
 
     `mailbox` is the key that ingestion stores on tickets and in MailboxState
-    (helpdesk.ingest.sources), so it never contains a password.
+    (helpdesk.ingest.sources), so it never contains a password. A route
+    without a team only sets a reply address, and without a reply address
+    replies come from HELPDESK_FROM_ADDRESS.
     """
 
     __tablename__ = "mailbox_routes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mailbox: Mapped[str] = mapped_column(String(128), unique=True)
-    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    reply_address: Mapped[Optional[str]] = mapped_column(String(MAX_ADDRESS_LENGTH))
+    reply_name: Mapped[Optional[str]] = mapped_column(String(MAX_DISPLAY_NAME_LENGTH))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    team: Mapped[Team] = relationship(back_populates="routes")
+    team: Mapped[Optional[Team]] = relationship(back_populates="routes")

@@ -1,4 +1,4 @@
-"""Administering teams: names, members, mailbox routes, and moving a ticket to another team.
+"""Administering teams: names, members, mailbox routes and reply addresses, and moving a ticket to another team.
 
 Every change writes an audit entry with ids only. Errors are TeamError with a
 Dutch message for the screen that names the value and what to do.
@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import Role, User
-from helpdesk.accounts.services import audit
+from helpdesk.accounts.services import audit, is_valid_email
 from helpdesk.config import ConfigError, Settings
 from helpdesk.ingest.models import MailboxState
 from helpdesk.ingest.sources import MAX_KEY_LENGTH, mailbox_key
 from helpdesk.teams.access import users_who_can_open
-from helpdesk.teams.models import MAX_TEAM_NAME_LENGTH, MailboxRoute, Team
+from helpdesk.teams.models import MAX_ADDRESS_LENGTH, MAX_DISPLAY_NAME_LENGTH, MAX_TEAM_NAME_LENGTH, MailboxRoute, Team
+from helpdesk.teams.reply_addresses import forget_own_addresses
 from helpdesk.tickets.models import Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
@@ -30,11 +33,13 @@ class TeamError(ValueError):
 
 @dataclass(frozen=True)
 class MailboxChoice:
-    """A mailbox that can be routed: its key, whether a setting names it, and its team."""
+    """A mailbox that can be routed: its key, whether a setting names it, its team and its reply address."""
 
     key: str
     configured: bool
     team_id: int | None
+    reply_address: str | None = None
+    reply_name: str | None = None
 
 
 def all_teams(session: Session) -> list[Team]:
@@ -124,9 +129,10 @@ def route_mailbox(session: Session, mailbox: str, team: Team | None, actor: User
     """Send new tickets of `mailbox` (a URL or key) to `team`, or to no team when `team` is None.
 
     Only tickets created after the change follow the route. Existing tickets keep their team.
+    A route without a team is kept only while it has a reply address.
     """
     key = route_key(mailbox)
-    route = session.scalars(select(MailboxRoute).where(MailboxRoute.mailbox == key)).first()
+    route = _route(session, key)
     previous = route.team_id if route is not None else None
     new = team.id if team is not None else None
     if previous == new:
@@ -135,14 +141,80 @@ def route_mailbox(session: Session, mailbox: str, team: Team | None, actor: User
     if route is None:
         route = MailboxRoute(mailbox=key, team_id=new)
         session.add(route)
-    elif team is None:
-        session.delete(route)
     else:
         route.team_id = new
     session.flush()
+    route_id = route.id
+    _delete_if_empty(session, route)
     # The key can be longer than the audit log's object id, so it goes in the detail.
-    audit(session, actor, "settings", "mailbox_route", route.id, detail={"mailbox": key, "from": previous, "to": new})
+    audit(session, actor, "settings", "mailbox_route", route_id, detail={"mailbox": key, "from": previous, "to": new})
     logger.info("mailbox route changed", extra={"mailbox": key, "team_id": new})
+
+
+def set_reply_address(
+    session: Session, mailbox: str, address: str | None, name: str | None, actor: User | None
+) -> None:
+    """Make replies on tickets of `mailbox` (a URL or key) come from `address` with display name `name`.
+
+    An empty `address` makes them come from HELPDESK_FROM_ADDRESS again, and
+    an empty `name` from HELPDESK_FROM_NAME. Raises TeamError for an invalid
+    address or a name that is too long.
+    """
+    key = route_key(mailbox)
+    new_address = checked_reply_address(address)
+    new_name = checked_reply_name(name) if new_address else None
+    route = _route(session, key)
+    previous = (route.reply_address, route.reply_name) if route is not None else (None, None)
+    if previous == (new_address, new_name):
+        return
+
+    if route is None:
+        route = MailboxRoute(mailbox=key, team_id=None)
+        session.add(route)
+    route.reply_address = new_address
+    route.reply_name = new_name
+    session.flush()
+    route_id = route.id
+    _delete_if_empty(session, route)
+    forget_own_addresses()
+
+    # Addresses and names stay out of the audit log and the logs, like every address.
+    detail = {"mailbox": key, "change": "reply_address", "set": new_address is not None}
+    audit(session, actor, "settings", "mailbox_route", route_id, detail=detail)
+    logger.info("mailbox reply address changed", extra={"mailbox": key, "reply_address_set": new_address is not None})
+
+
+def checked_reply_address(address: str | None) -> str | None:
+    """Return the cleaned reply address, None for an empty one, or raise TeamError naming the value."""
+    cleaned = (address or "").strip()
+    if not cleaned:
+        return None
+    if len(cleaned) > MAX_ADDRESS_LENGTH:
+        raise TeamError(f"Het antwoordadres is {len(cleaned)} tekens lang: gebruik hoogstens {MAX_ADDRESS_LENGTH} tekens.")
+
+    # The project's address check, then the standard library's, because
+    # compose.py puts the address in a From header through Address().
+    try:
+        parsed = Address(addr_spec=cleaned) if is_valid_email(cleaned) else None
+    except (HeaderParseError, ValueError, IndexError):
+        parsed = None
+    if parsed is None or parsed.addr_spec != cleaned:
+        raise TeamError(
+            f"Antwoordadres {cleaned!r} is geen geldig e-mailadres: geef het adres van de mailbox, bijvoorbeeld antwerpen@voorbeeld.be."
+        )
+    return cleaned
+
+
+def checked_reply_name(name: str | None) -> str | None:
+    """Return the display name on one line, None for an empty one, or raise TeamError when it is too long."""
+    cleaned = " ".join((name or "").split())
+    if not cleaned:
+        return None
+    if len(cleaned) > MAX_DISPLAY_NAME_LENGTH:
+        raise TeamError(
+            f"De afzendernaam {cleaned!r} is {len(cleaned)} tekens lang: gebruik hoogstens {MAX_DISPLAY_NAME_LENGTH} tekens."
+        )
+    return cleaned
 
 
 def mailbox_choices(session: Session, settings: Settings) -> list[MailboxChoice]:
@@ -154,10 +226,22 @@ def mailbox_choices(session: Session, settings: Settings) -> list[MailboxChoice]
         except ConfigError:
             continue  # `helpdesk check` and the poller report invalid URLs
     polled = session.scalars(select(MailboxState.mailbox).distinct())
-    routes = {row.mailbox: row.team_id for row in session.execute(select(MailboxRoute.mailbox, MailboxRoute.team_id))}
+    routes = {route.mailbox: route for route in session.scalars(select(MailboxRoute))}
 
     keys = list(dict.fromkeys([*configured, *sorted(polled), *sorted(routes)]))
-    return [MailboxChoice(key=key, configured=key in configured, team_id=routes.get(key)) for key in keys]
+    choices = []
+    for key in keys:
+        route = routes.get(key)
+        choices.append(
+            MailboxChoice(
+                key=key,
+                configured=key in configured,
+                team_id=route.team_id if route is not None else None,
+                reply_address=route.reply_address if route is not None else None,
+                reply_name=route.reply_name if route is not None else None,
+            )
+        )
+    return choices
 
 
 def move_ticket(session: Session, ticket: Ticket, team: Team | None, actor: User) -> None:
@@ -181,6 +265,17 @@ def move_ticket(session: Session, ticket: Ticket, team: Team | None, actor: User
         ticket.assignee_id = None
     audit(session, actor, "move", "ticket", ticket.id, detail={"from_team": previous, "to_team": new})
     logger.info("ticket moved to another team", extra={"ticket_id": ticket.id, "team_id": new, "user_id": actor.id})
+
+
+def _route(session: Session, key: str) -> MailboxRoute | None:
+    return session.scalars(select(MailboxRoute).where(MailboxRoute.mailbox == key)).first()
+
+
+def _delete_if_empty(session: Session, route: MailboxRoute) -> None:
+    """Delete a route that has neither a team nor a reply address, because it no longer changes anything."""
+    if route.team_id is None and not route.reply_address:
+        session.delete(route)
+        session.flush()
 
 
 def _clean_name(name: str) -> str:
