@@ -312,14 +312,37 @@ def test_editor_cannot_use_admin_pages(settings, editor_client, editor, teams_se
         assert session.get(User, editor).role == Role.EDITOR
 
 
-def test_agent_cannot_use_macro_admin(agent_client):
-    token = csrf_token(agent_client, "/admin/account/")
+MACRO_REQUESTS = [
+    ("GET", "/admin/macros/"),
+    ("GET", "/admin/macros/new/"),
+    ("GET", "/admin/macros/edit/?id={macro}"),
+    ("POST", "/admin/macros/new/"),
+    ("POST", "/admin/macros/edit/?id={macro}"),
+    ("POST", "/admin/macros/action/"),
+    ("POST", "/admin/macros/delete/"),
+    ("POST", "/admin/macros/ajax/update/"),
+    ("GET", "/admin/macros/export/csv/"),
+]
 
-    listing = agent_client.get("/admin/macros/")
-    created = agent_client.post("/admin/macros/new/", data={"csrf_token": token, "title": "t", "language": "nl", "body": "b", "active": "y"})
 
-    assert listing.status_code == 403
-    assert created.status_code == 403
+@pytest.mark.parametrize(("method", "url"), MACRO_REQUESTS)
+def test_agent_cannot_use_macro_admin(settings, agent_client, method, url):
+    from helpdesk.tickets.macros import Macro
+
+    with session_scope(settings) as session:
+        macro = Macro(title="Testen", language="nl", body="Je kunt je gratis laten testen.", active=True)
+        session.add(macro)
+        session.flush()
+        macro_id = macro.id
+    url = url.format(macro=macro_id)
+    data = {"csrf_token": csrf_token(agent_client, "/admin/account/"), "title": "Overgenomen", "language": "nl", "body": "b", "active": "y",
+            "list_form_pk": str(macro_id), "action": "delete", "rowid": str(macro_id), "id": str(macro_id)}
+
+    response = agent_client.get(url) if method == "GET" else agent_client.post(url, data=data)
+
+    assert response.status_code == 403
+    with session_scope(settings) as session:
+        assert session.get(Macro, macro_id).title == "Testen"
 
 
 def test_agent_cannot_use_editor_pages(settings, agent_client, teams_setup):
