@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from helpdesk.accounts.models import AuditEntry
+from helpdesk.checks.results import CheckContext, Status
+from helpdesk.checks.teams import check_teams
 from helpdesk.db import session_scope
 from helpdesk.ingest.pipeline import ingest_raw
 from helpdesk.ingest.polling import poll_all
@@ -337,3 +339,30 @@ def test_admin_rejects_invalid_reply_address(settings, admin_client):
     assert "Antwoordadres &#39;gent@&#39; is geen geldig e-mailadres" in response.get_data(as_text=True)
     with session_scope(settings) as session:
         assert session.scalars(select(MailboxRoute)).all() == []
+
+
+def check_context(settings, smtp_url: str) -> CheckContext:
+    return CheckContext(settings=settings.with_overrides(smtp_url=smtp_url), gettext=lambda text: text, timeout=5)
+
+
+def test_check_warns_reply_domain_differs(settings):
+    with session_scope(settings) as session:
+        services.set_reply_address(session, "maildir:/srv/mail/gent", "gent@ander-domein.example.org", None, None)
+
+    result = check_teams(check_context(settings, "smtps://vragen%40helpdesk.example.org:geheim@smtp.example.org"), database_ready=True)
+
+    assert result.status is Status.WARNING
+    assert "gent@ander-domein.example.org" in result.message
+    assert "(helpdesk.example.org)" in result.message
+    assert "geheim" not in result.message
+
+
+def test_check_accepts_reply_domain_of_login(settings):
+    with session_scope(settings) as session:
+        services.set_reply_address(session, "maildir:/srv/mail/gent", GENT_ADDRESS, None, None)
+
+    same_domain = check_teams(check_context(settings, "smtps://vragen%40HELPDESK.example.org:geheim@smtp.example.org"), database_ready=True)
+    plain_login = check_teams(check_context(settings, "smtps://vragen:geheim@smtp.example.org"), database_ready=True)
+
+    assert same_domain.status is Status.OK
+    assert plain_login.status is Status.OK

@@ -1,6 +1,8 @@
-"""Check of the teams: mailbox routes to mailboxes that are no longer fetched, and teams without members."""
+"""Check of the teams: mailbox routes to mailboxes that are no longer fetched, reply addresses and teams without members."""
 
 from __future__ import annotations
+
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -13,7 +15,7 @@ from helpdesk.teams.models import MailboxRoute, Team, team_members
 
 
 def check_teams(context: CheckContext, database_ready: bool) -> CheckResult:
-    """Warn about routes of mailboxes missing from HELPDESK_MAILBOX_URL and about teams without members."""
+    """Warn about routes of mailboxes missing from HELPDESK_MAILBOX_URL, reply addresses and teams without members."""
     _ = context.gettext
     if not database_ready:
         return CheckResult("teams", Status.SKIPPED, _("De teams zijn niet gecontroleerd, omdat de database niet in orde is."))
@@ -22,6 +24,11 @@ def check_teams(context: CheckContext, database_ready: bool) -> CheckResult:
     try:
         with engine.connect() as connection:
             routes = connection.execute(select(MailboxRoute.mailbox, Team.name).join(Team, Team.id == MailboxRoute.team_id)).all()
+            reply_addresses = connection.execute(
+                select(MailboxRoute.mailbox, MailboxRoute.reply_address)
+                .where(MailboxRoute.reply_address.is_not(None))
+                .order_by(MailboxRoute.mailbox)
+            ).all()
             member_counts = connection.execute(
                 select(Team.name, func.count(team_members.c.user_id))
                 .outerjoin(team_members, team_members.c.team_id == Team.id)
@@ -44,6 +51,13 @@ def check_teams(context: CheckContext, database_ready: bool) -> CheckResult:
         message = _("Mailbox {mailbox} heeft een route naar een team, maar staat niet in HELPDESK_MAILBOX_URL: zet de mailbox terug of verwijder de route op de pagina Teams en mailboxen.")
         return CheckResult("teams", Status.WARNING, message.format(mailbox=stale[0]), stale[0])
 
+    login_domain = _smtp_login_domain(context.settings.smtp_url)
+    foreign = [(mailbox, address) for mailbox, address in reply_addresses if login_domain and _domain(address) != login_domain]
+    if foreign:
+        mailbox, address = foreign[0]
+        message = _("Antwoordadres {address} van mailbox {mailbox} ligt op een ander domein dan de SMTP-login ({domain}): de mailserver kan die antwoorden weigeren of als vervalst laten markeren. Laat de SMTP-server ook voor dat domein verzenden (SPF en DKIM) of kies een adres op {domain}.")
+        return CheckResult("teams", Status.WARNING, message.format(address=address, mailbox=mailbox, domain=login_domain), mailbox)
+
     empty = sorted(name for name, count in member_counts if count == 0)
     if empty:
         message = _("Team {team} heeft geen leden, dus alleen beheerders zien zijn tickets: voeg leden toe op de pagina Teams en mailboxen.")
@@ -53,3 +67,15 @@ def check_teams(context: CheckContext, database_ready: bool) -> CheckResult:
         return CheckResult("teams", Status.OK, _("Er zijn geen teams: iedereen ziet alle tickets."))
     message = _("{teams} teams met leden, {routes} mailboxen met een route naar een team.")
     return CheckResult("teams", Status.OK, message.format(teams=len(member_counts), routes=len(routes)))
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].strip().lower()
+
+
+def _smtp_login_domain(smtp_url: str) -> str | None:
+    """Return the domain of the SMTP login name, or None when the login is no address or there is no login."""
+    username = unquote(urlsplit(smtp_url.strip()).username or "")
+    if "@" not in username:
+        return None
+    return _domain(username)
