@@ -506,3 +506,17 @@ def test_batch_reply_reopens_closed_ticket_once(settings):
     ticket = ticket_of(settings, first.ticket_id)
     assert ticket.status == TicketStatus.OPEN
     assert [event.kind for event in ticket.events] == ["created", "client_reply", "reopened", "client_reply"]
+
+
+def test_batch_acknowledges_question_before_its_reply(settings):
+    settings = settings.with_overrides(autoreply_enabled=True)
+    question = make_mail(message_id="first-1@example.net")
+    reply = make_mail(body="Nog iets vergeten.", message_id="second-2@example.net", in_reply_to="<first-1@example.net>")
+
+    outcomes = ingest_batch(settings, list(zip([question, reply], batch_sources(2))))
+
+    with session_scope(settings) as session:
+        acknowledgements = session.scalars(
+            select(Message.ticket_id).where(Message.direction == Direction.OUTBOUND, Message.is_acknowledgement.is_(True))
+        ).all()
+    assert acknowledgements == [outcomes[0].ticket_id]

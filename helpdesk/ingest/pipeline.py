@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import or_, select
@@ -75,7 +76,7 @@ def ingest_raw(
     caller that then rolls back the whole batch and ingests it again with
     savepoints may pass it.
     """
-    stored = _store(session, settings, raw, source, known, savepoints, set())
+    stored = _store(session, settings, raw, source, known, savepoints, lambda parsed: None)
     if isinstance(stored, IngestOutcome):
         return stored
     session.flush()
@@ -93,11 +94,34 @@ def ingest_without_savepoints(
     and ingest steps of each mail. Any failure is raised, so the caller must
     roll back the batch and ingest it again mail by mail with savepoints.
     The session must not autoflush.
+
+    A mail that refers to an earlier mail of the batch waits until every
+    earlier mail is completed. Its threading then finds that mail, and the
+    earlier mails' ingest steps do not see it. Otherwise the acknowledgement
+    step, for example, would skip a new ticket that already has the reply.
     """
-    unflushed_message_ids: set[str] = set()
-    stored = [_store(session, settings, raw, source, known, False, unflushed_message_ids) for raw, source in mails]
-    session.flush()
-    return [item if isinstance(item, IngestOutcome) else _complete(session, settings, item, False) for item in stored]
+    outcomes: list[IngestOutcome | None] = [None] * len(mails)
+    pending: list[tuple[int, _StoredMail]] = []
+
+    def complete_pending() -> None:
+        session.flush()
+        for position, stored in pending:
+            outcomes[position] = _complete(session, settings, stored, False)
+        pending.clear()
+
+    def settle_references(parsed: ParsedMessage) -> None:
+        thread_ids = set(parsed.thread_ids)
+        if any(stored.parsed.message_id in thread_ids for _, stored in pending):
+            complete_pending()
+
+    for position, (raw, source) in enumerate(mails):
+        result = _store(session, settings, raw, source, known, False, settle_references)
+        if isinstance(result, IngestOutcome):
+            outcomes[position] = result
+        else:
+            pending.append((position, result))
+    complete_pending()
+    return [outcome for outcome in outcomes if outcome is not None]
 
 
 @dataclass
@@ -121,13 +145,12 @@ def _store(
     source: Source | None,
     known: KnownMail | None,
     savepoints: bool,
-    unflushed_message_ids: set[str],
+    settle_references: Callable[[ParsedMessage], None],
 ) -> IngestOutcome | _StoredMail:
     """Check the mail's identity, claim it and add its ticket and message rows, or return why not.
 
-    `unflushed_message_ids` are the Message-IDs added since the last flush.
-    Before threading a mail that refers to one of them, this flushes, so
-    that the lookup finds it.
+    `settle_references(parsed)` runs before threading. A batch caller
+    completes there the earlier mails that `parsed` refers to.
     """
     raw = bytes(raw)
     raw_sha256 = hashlib.sha256(raw).hexdigest()
@@ -159,17 +182,13 @@ def _store(
     if not _claim(session, record, savepoints):
         return IngestOutcome(IngestStatus.DUPLICATE, reason="stored by another worker at the same time")
 
-    if unflushed_message_ids.intersection(parsed.thread_ids):
-        session.flush()
-        unflushed_message_ids.clear()
+    settle_references(parsed)
     if parsed.too_large or parsed.unreadable:
         stored = _store_quarantined(session, settings, parsed, raw, raw_sha256, source, record)
     elif parsed.automatic is not None:
         stored = _store_automatic(session, settings, parsed, raw, raw_sha256, source, record)
     else:
         stored = _store_client_mail(session, settings, parsed, raw, raw_sha256, source, record)
-    if isinstance(stored, _StoredMail):
-        unflushed_message_ids.add(parsed.message_id)
     return stored
 
 

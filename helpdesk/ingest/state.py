@@ -179,7 +179,7 @@ def _ingest_mails(
         # flushes in all, instead of one or more per mail. The queries in
         # between (threading, routing) need no rows of the batch, except
         # threading a reply to a mail of the same batch, and
-        # ingest_without_savepoints flushes before that.
+        # ingest_without_savepoints completes the earlier mails before that.
         with session.begin_nested(), session.no_autoflush:
             outcomes = ingest_without_savepoints(session, settings, mails, known)
             # Flushed inside the savepoint, so that a failing insert rolls it back here.
