@@ -5,12 +5,15 @@ from __future__ import annotations
 from email.utils import parseaddr
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
 from sqlalchemy import select
 
+from helpdesk import schema
 from helpdesk.accounts.models import AuditEntry
 from helpdesk.checks.results import CheckContext, Status
 from helpdesk.checks.teams import check_teams
-from helpdesk.db import session_scope
+from helpdesk.db import get_engine, session_scope
 from helpdesk.ingest.pipeline import ingest_raw
 from helpdesk.ingest.polling import poll_all
 from helpdesk.ingest.sources import mailbox_key
@@ -26,8 +29,8 @@ from tests.admin_fixtures import (  # noqa: F401 (pytest fixtures)
     app,
     client,
     csrf_token,
-    login,
 )
+from tests.conftest import make_settings
 from tests.test_outbound_services import make_staff
 from tests.test_teams_admin import admin_client  # noqa: F401 (pytest fixture)
 from tests.test_teams_cli import run_cli
@@ -366,3 +369,27 @@ def test_check_accepts_reply_domain_of_login(settings):
 
     assert same_domain.status is Status.OK
     assert plain_login.status is Status.OK
+
+
+def test_migration_keeps_routes_and_downgrades(database_url, tmp_path):
+    settings = make_settings(tmp_path / "var", database_url)
+    schema.upgrade(settings, "0004")
+    engine = get_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO teams (id, name, created_at) VALUES (1, 'Gent', '2026-01-01')"))
+        connection.execute(sa.text("INSERT INTO mailbox_routes (id, mailbox, team_id, updated_at) VALUES (1, 'maildir:/gent', 1, '2026-01-01')"))
+
+    schema.upgrade(settings, "0005")
+    with engine.begin() as connection:
+        upgraded = connection.execute(sa.text("SELECT mailbox, team_id, reply_address, reply_name FROM mailbox_routes")).all()
+        connection.execute(
+            sa.text(
+                "INSERT INTO mailbox_routes (id, mailbox, team_id, reply_address, updated_at)"
+                " VALUES (2, 'maildir:/brussel', NULL, 'brussel@example.org', '2026-01-01')"
+            )
+        )
+    command.downgrade(schema.alembic_config(settings), "0004")
+
+    assert upgraded == [("maildir:/gent", 1, None, None)]
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT mailbox, team_id FROM mailbox_routes")).all() == [("maildir:/gent", 1)]
