@@ -117,6 +117,8 @@ def test_metrics_directory_unset_warns(sqlite_settings, monkeypatch):
     result = check_metrics_directory(dutch(sqlite_settings))
 
     assert result.status is Status.WARNING
+    assert "`helpdesk metrics`" in result.message
+    assert "/metrics toont" not in result.message  # the web app serves no /metrics page
 
 
 def test_metrics_directory_missing_fails(sqlite_settings, monkeypatch, tmp_path):

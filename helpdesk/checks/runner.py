@@ -66,7 +66,10 @@ def check_metrics_directory(context: CheckContext) -> CheckResult:
     _ = context.gettext
     directory = metrics.multiprocess_directory()
     if directory is None:
-        message = _("PROMETHEUS_MULTIPROC_DIR is niet ingesteld, dus /metrics toont alleen de tellers van het webproces dat antwoordt en niet die van de worker.")
+        message = _(
+            "PROMETHEUS_MULTIPROC_DIR is niet ingesteld, dus de metrics-exporter (`helpdesk metrics`, zie docs/deployment.md) "
+            "ziet de tellers van web, worker en beat niet: zet de variabele in de unit-bestanden van die diensten."
+        )
         return CheckResult("metrics", Status.WARNING, message)
 
     folder = Path(directory)
