@@ -93,7 +93,7 @@ compile_translations() {
   while IFS= read -r -d '' po; do
     mo=${po%.po}.mo
     if [ ! -f "$mo" ] || [ "$po" -nt "$mo" ]; then
-      "$VENV/bin/pybabel" compile --statistics -i "$po" -o "$mo"
+      "$VENV/bin/pybabel" --quiet compile -i "$po" -o "$mo"
     fi
   done < <(find helpdesk kb admin workers -path '*/LC_MESSAGES/*.po' -print0 2>/dev/null)
 }
