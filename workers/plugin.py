@@ -1,4 +1,4 @@
-"""Registration of the task dispatcher, the acknowledgement step and the worker and demo commands."""
+"""Registration of the task dispatcher, the acknowledgement step and the worker, watch and demo commands."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ def register(registry: Registry) -> None:
     from workers.commands import worker
     from workers.demo import demo
     from workers.health import health
+    from workers.watch import watch
 
     registry.task_dispatchers["send_reply"] = dispatch_send_reply
     # Plugins load in the order of their entry-point names, so this step runs
@@ -28,5 +29,6 @@ def register(registry: Registry) -> None:
     # language, the urgency and the suggestions that the acknowledgement uses.
     registry.add_ingest_step(acknowledge_new_question)
     registry.add_command(worker)
+    registry.add_command(watch)
     registry.add_command(demo)
     registry.add_command(health)
