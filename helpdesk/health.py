@@ -3,14 +3,16 @@
 `readiness_checks` runs the database, schema and broker checks of
 `helpdesk check`, the ones that the web app needs to serve requests, with a
 short timeout. `mailbox_poll_checks` reads the last successful poll of
-each configured mailbox from MailboxState. Both return `CheckResult`s with
-English messages that name no client data. Their targets are the masked
-URLs and mailbox keys of `helpdesk check`, without passwords.
+each configured mailbox from MailboxState. Both return `CheckResult`s whose
+messages name no client data: English for the web probes, and in the
+language of the `gettext` argument for `helpdesk health`. Their targets are
+the masked URLs and mailbox keys of `helpdesk check`, without passwords.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from functools import lru_cache
 
 from sqlalchemy import select
@@ -41,13 +43,15 @@ def readiness_checks(settings: Settings, timeout: float = READINESS_TIMEOUT_SECO
     return [*check_database(context), check_broker(context)]
 
 
-def broker_check(settings: Settings, timeout: float = READINESS_TIMEOUT_SECONDS) -> CheckResult:
-    """Check that the broker responds, as `helpdesk check` does."""
-    return check_broker(_context(settings, timeout))
+def broker_check(
+    settings: Settings, timeout: float = READINESS_TIMEOUT_SECONDS, gettext: Callable[[str], str] | None = None
+) -> CheckResult:
+    """Check that the broker responds, as `helpdesk check` does; messages in English unless `gettext` is given."""
+    return check_broker(_context(settings, timeout, gettext))
 
 
-def _context(settings: Settings, timeout: float) -> CheckContext:
-    return CheckContext(settings=settings, gettext=_english().gettext, timeout=timeout)
+def _context(settings: Settings, timeout: float, gettext: Callable[[str], str] | None = None) -> CheckContext:
+    return CheckContext(settings=settings, gettext=gettext or _english().gettext, timeout=timeout)
 
 
 @lru_cache(maxsize=1)
@@ -61,21 +65,28 @@ def default_poll_max_age(settings: Settings) -> float:
     return max(POLL_STALE_INTERVALS * settings.poll_interval_seconds, MIN_POLL_MAX_AGE_SECONDS)
 
 
-def mailbox_poll_checks(settings: Settings, max_age_seconds: float, now: dt.datetime | None = None) -> list[CheckResult]:
+def mailbox_poll_checks(
+    settings: Settings,
+    max_age_seconds: float,
+    now: dt.datetime | None = None,
+    gettext: Callable[[str], str] | None = None,
+) -> list[CheckResult]:
     """Return one result per configured mailbox: failed when its last successful poll is older than `max_age_seconds`.
 
     A mailbox that was never polled successfully fails too. The message
     includes the number of polls that failed in a row and, when there is
     one, the stored failure text, which names the server's error and never
-    message content.
+    message content. Messages are English unless `gettext` is given.
     """
+    _ = gettext or _english().gettext
     now = now or utcnow()
     try:
         mailboxes = [parse_mailbox_url(url) for url in settings.mailbox_urls]
     except ConfigError as error:
-        return [CheckResult("mailbox", Status.FAILED, f"Invalid mailbox URL: {one_line(error)}")]
+        message = _("Ongeldige mailbox-URL: {error}")
+        return [CheckResult("mailbox", Status.FAILED, message.format(error=one_line(error)))]
     if not mailboxes:
-        return [CheckResult("mailbox", Status.FAILED, "HELPDESK_MAILBOX_URL is empty: no mailbox is polled.")]
+        return [CheckResult("mailbox", Status.FAILED, _("HELPDESK_MAILBOX_URL is leeg: er wordt geen mailbox opgehaald."))]
 
     try:
         with session_scope(settings) as session:
@@ -85,16 +96,19 @@ def mailbox_poll_checks(settings: Settings, max_age_seconds: float, now: dt.date
             }
     except SQLAlchemyError as error:
         cause = getattr(error, "orig", None) or error
-        return [CheckResult("mailbox", Status.FAILED, f"The poll state could not be read from the database ({one_line(cause)}).")]
+        message = _("De ophaalstatus kon niet uit de database gelezen worden ({error}).")
+        return [CheckResult("mailbox", Status.FAILED, message.format(error=one_line(cause)))]
 
     results = []
     for mailbox in mailboxes:
         last_success, failures, last_error = states.get((mailbox.key, mailbox.folder), (None, 0, None))
-        results.append(_poll_result(mailbox.key, mailbox.folder, last_success, failures or 0, last_error, max_age_seconds, now))
+        result = _poll_result(_, mailbox.key, mailbox.folder, last_success, failures or 0, last_error, max_age_seconds, now)
+        results.append(result)
     return results
 
 
 def _poll_result(
+    _: Callable[[str], str],
     key: str,
     folder: str,
     last_success: dt.datetime | None,
@@ -104,14 +118,17 @@ def _poll_result(
     now: dt.datetime,
 ) -> CheckResult:
     target = f"{safe_url(key)} {folder}"
-    failure_text = f"; {failures} failed polls in a row" if failures else ""
+    failure_text = _("; {failures} keer na elkaar mislukt").format(failures=failures) if failures else ""
     if last_error:
-        failure_text += f"; last error: {one_line(last_error)}"
+        failure_text += _("; laatste fout: {error}").format(error=one_line(last_error))
 
     if last_success is None:
-        return CheckResult("mailbox", Status.FAILED, f"{target}: never polled successfully{failure_text}.", target)
+        message = _("{target}: nog nooit met succes opgehaald{failures}.")
+        return CheckResult("mailbox", Status.FAILED, message.format(target=target, failures=failure_text), target)
     age = (now - last_success).total_seconds()
     if age > max_age_seconds:
-        message = f"{target}: last successful poll {age:.0f} s ago, more than {max_age_seconds:.0f} s{failure_text}."
+        message = _("{target}: laatst met succes opgehaald {age:.0f} s geleden, meer dan {max_age:.0f} s{failures}.")
+        message = message.format(target=target, age=age, max_age=max_age_seconds, failures=failure_text)
         return CheckResult("mailbox", Status.FAILED, message, target)
-    return CheckResult("mailbox", Status.OK, f"{target}: last successful poll {age:.0f} s ago{failure_text}.", target)
+    message = _("{target}: laatst met succes opgehaald {age:.0f} s geleden{failures}.")
+    return CheckResult("mailbox", Status.OK, message.format(target=target, age=age, failures=failure_text), target)

@@ -19,7 +19,12 @@ from helpdesk.metrics import MULTIPROCESS_DIR_VARIABLE
 from tests.services.ports import free_port
 
 STRONG_SECRET = "k3Wq9xZ-7pLm2VbN8cR4tY6uI0oP1aSdFgHjKl"
-CHECK_SOURCES = [*sorted((PROJECT_ROOT / "helpdesk" / "checks").glob("*.py")), PROJECT_ROOT / "helpdesk" / "commands" / "check.py"]
+CHECK_SOURCES = [
+    *sorted((PROJECT_ROOT / "helpdesk" / "checks").glob("*.py")),
+    PROJECT_ROOT / "helpdesk" / "commands" / "check.py",
+    PROJECT_ROOT / "helpdesk" / "health.py",
+    PROJECT_ROOT / "workers" / "health.py",
+]
 
 
 @pytest.fixture

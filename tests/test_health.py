@@ -39,7 +39,8 @@ def closed_port_url(password: str = "") -> str:
 
 
 def run_health(settings, *arguments: str):
-    return CliRunner().invoke(main, ["health", *arguments], obj=settings)
+    """Run `helpdesk health` with English messages, which the assertions below match."""
+    return CliRunner().invoke(main, ["health", *arguments, "--lang", "en"], obj=settings)
 
 
 # The web endpoints
@@ -182,6 +183,21 @@ def test_worker_health_fails_without_broker(settings):
 
     assert result.exit_code == 1
     assert result.output.startswith("FAILED")
+
+
+def test_health_speaks_dutch_by_default(settings, monkeypatch):
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    settings = settings.with_overrides(mailbox_urls=(IMAP_URL,))
+
+    beat = CliRunner().invoke(main, ["health", "beat"], obj=settings)
+    mailboxes = CliRunner().invoke(main, ["health", "mailboxes"], obj=settings)
+
+    assert beat.output.startswith("FOUT"), beat.output
+    assert "Er is geen hartslag van beat bewaard" in beat.output
+    assert mailboxes.output.startswith("FOUT"), mailboxes.output
+    assert "nog nooit met succes opgehaald" in mailboxes.output
+    assert "never" not in mailboxes.output
 
 
 # helpdesk health beat

@@ -1,6 +1,7 @@
 """Health checks of the worker, beat and the mailbox polls: `helpdesk health worker|beat|mailboxes`.
 
-Each command prints one line per check and exits with 1 when a check
+Each command prints one line per check, in Dutch unless --lang or the locale
+asks for English as with `helpdesk check`, and exits with 1 when a check
 failed, so an orchestrator can run it as a health check:
 
 - worker: the worker's main process replies to a Celery ping over the broker.
@@ -12,13 +13,16 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Callable
 
 import click
 import redis
 from kombu.exceptions import OperationalError
 
 from helpdesk.checks.results import CheckResult, Status, one_line
+from helpdesk.checks.i18n import translations
 from helpdesk.cli import get_settings
+from helpdesk.commands.check import language_from_locale, language_option, status_labels
 from helpdesk.config import Settings
 from helpdesk.health import broker_check, default_poll_max_age, mailbox_poll_checks
 from workers.heartbeat import HEARTBEAT_INTERVAL_SECONDS, HEARTBEAT_STALE_INTERVALS, read_beat_heartbeat
@@ -31,47 +35,59 @@ def default_node_name() -> str:
     return f"celery@{socket.gethostname()}"
 
 
-def ping_worker(settings: Settings, node: str, timeout: float) -> CheckResult:
+Gettext = Callable[[str], str]
+
+def ping_worker(settings: Settings, node: str, timeout: float, gettext: Gettext = str) -> CheckResult:
     """Send a Celery ping to `node` over the broker of `settings` and wait up to `timeout` seconds for its reply."""
     from workers.dispatch import publisher
 
+    _ = gettext
     # Celery retries a broker connection for several seconds before it gives
     # up, so an unreachable broker is found with the quicker check first.
-    broker = broker_check(settings, timeout)
+    broker = broker_check(settings, timeout, gettext)
     if broker.failed:
-        return CheckResult("worker", Status.FAILED, f"{node} was not pinged: {broker.message}", node)
+        message = _("{node} is niet gepingd: {problem}")
+        return CheckResult("worker", Status.FAILED, message.format(node=node, problem=broker.message), node)
     try:
         replies = publisher(settings).control.ping(destination=[node], timeout=timeout, limit=1)
     except (OperationalError, redis.RedisError, OSError) as error:
-        return CheckResult("worker", Status.FAILED, f"The broker could not be reached to ping {node} ({one_line(error)}).", node)
+        message = _("De broker was niet bereikbaar om {node} te pingen ({error}).")
+        return CheckResult("worker", Status.FAILED, message.format(node=node, error=one_line(error)), node)
 
     if any(node in reply for reply in replies):
-        return CheckResult("worker", Status.OK, f"{node} replied to the ping.", node)
-    message = f"{node} did not reply within {timeout:g} s: is the worker running, and is that its node name (--node)?"
-    return CheckResult("worker", Status.FAILED, message, node)
+        return CheckResult("worker", Status.OK, _("{node} heeft op de ping geantwoord.").format(node=node), node)
+    message = _("{node} heeft niet binnen {timeout:g} s geantwoord: draait de worker, en is dat zijn node-naam (--node)?")
+    return CheckResult("worker", Status.FAILED, message.format(node=node, timeout=timeout), node)
 
 
-def beat_heartbeat_check(settings: Settings, max_age_seconds: float, now: float | None = None) -> CheckResult:
+def beat_heartbeat_check(settings: Settings, max_age_seconds: float, now: float | None = None, gettext: Gettext = str) -> CheckResult:
     """Return a failed result when beat's latest heartbeat is missing or older than `max_age_seconds`."""
+    _ = gettext
     now = time.time() if now is None else now
     try:
         heartbeat = read_beat_heartbeat(settings)
     except redis.RedisError as error:
-        return CheckResult("beat", Status.FAILED, f"The beat heartbeat could not be read from Redis ({one_line(error)}).")
+        message = _("De hartslag van beat kon niet uit Redis gelezen worden ({error}).")
+        return CheckResult("beat", Status.FAILED, message.format(error=one_line(error)))
 
     if heartbeat is None:
-        return CheckResult("beat", Status.FAILED, "No beat heartbeat is recorded: is `celery -A workers.app beat` running?")
+        return CheckResult("beat", Status.FAILED, _("Er is geen hartslag van beat bewaard: draait `celery -A workers.app beat`?"))
     age = now - heartbeat
     if age > max_age_seconds:
-        message = f"The latest beat heartbeat is {age:.0f} s old, more than {max_age_seconds:.0f} s: beat has stopped or hangs."
-        return CheckResult("beat", Status.FAILED, message)
-    return CheckResult("beat", Status.OK, f"The latest beat heartbeat is {age:.0f} s old.")
+        message = _("De laatste hartslag van beat is {age:.0f} s oud, meer dan {max_age:.0f} s: beat is gestopt of hangt.")
+        return CheckResult("beat", Status.FAILED, message.format(age=age, max_age=max_age_seconds))
+    return CheckResult("beat", Status.OK, _("De laatste hartslag van beat is {age:.0f} s oud.").format(age=age))
 
 
-def _report(results: list[CheckResult]) -> None:
+def _gettext(language: str | None) -> Gettext:
+    return translations(language or language_from_locale()).gettext
+
+
+def _report(results: list[CheckResult], gettext: Gettext) -> None:
+    labels = status_labels(gettext)
+    width = max(len(label) for label in labels.values())
     for result in results:
-        label = "OK" if result.status is Status.OK else "FAILED"
-        click.echo(f"{label:<6}  {result.message}")
+        click.echo(f"{labels[result.status]:<{width}}  {result.message}")
     if any(result.failed for result in results):
         raise SystemExit(1)
 
@@ -90,9 +106,11 @@ def health() -> None:
     show_default=True,
     help="Seconds to wait for the worker's reply.",
 )
-def worker_health(node: str | None, timeout: float) -> None:
+@language_option
+def worker_health(node: str | None, timeout: float, language: str | None) -> None:
     """Ping the worker on this host through the broker."""
-    _report([ping_worker(get_settings(), node or default_node_name(), timeout)])
+    gettext = _gettext(language)
+    _report([ping_worker(get_settings(), node or default_node_name(), timeout, gettext)], gettext)
 
 
 @health.command("beat")
@@ -103,9 +121,11 @@ def worker_health(node: str | None, timeout: float) -> None:
     show_default=True,
     help="Seconds after which beat's latest heartbeat counts as stale.",
 )
-def beat_health(max_age: float) -> None:
+@language_option
+def beat_health(max_age: float, language: str | None) -> None:
     """Check that beat recorded a heartbeat recently."""
-    _report([beat_heartbeat_check(get_settings(), max_age)])
+    gettext = _gettext(language)
+    _report([beat_heartbeat_check(get_settings(), max_age, gettext=gettext)], gettext)
 
 
 @health.command("mailboxes")
@@ -116,7 +136,9 @@ def beat_health(max_age: float) -> None:
     help="Seconds after which a mailbox without a successful poll counts as stale. "
     "Default: three poll intervals, at least 300.",
 )
-def mailboxes_health(max_age: float | None) -> None:
+@language_option
+def mailboxes_health(max_age: float | None, language: str | None) -> None:
     """Check that every mailbox of HELPDESK_MAILBOX_URL had a successful poll recently."""
     settings = get_settings()
-    _report(mailbox_poll_checks(settings, max_age or default_poll_max_age(settings)))
+    gettext = _gettext(language)
+    _report(mailbox_poll_checks(settings, max_age or default_poll_max_age(settings), gettext=gettext), gettext)

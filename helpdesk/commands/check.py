@@ -26,15 +26,18 @@ def language_from_locale() -> str:
     return SOURCE_LANGUAGE
 
 
-@main.command("check")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
-@click.option(
+language_option = click.option(
     "--lang",
     "language",
     type=click.Choice(LANGUAGES),
     default=None,
     help="Language of the messages. Default: English when LC_ALL, LC_MESSAGES or LANG starts with en, else Dutch.",
 )
+
+
+@main.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
+@language_option
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0.1),
@@ -57,7 +60,7 @@ def check(as_json: bool, language: str | None, timeout: float) -> None:
     if as_json:
         click.echo(json.dumps(_as_json(results, language), ensure_ascii=False, indent=2))
     else:
-        labels = _status_labels(gettext)
+        labels = status_labels(gettext)
         width = max(len(label) for label in labels.values())
         for result in results:
             click.echo(f"{labels[result.status]:<{width}}  {result.message}")
@@ -66,7 +69,8 @@ def check(as_json: bool, language: str | None, timeout: float) -> None:
         raise SystemExit(1)
 
 
-def _status_labels(gettext) -> dict[Status, str]:
+def status_labels(gettext) -> dict[Status, str]:
+    """Return the word printed before each result line, in the language of `gettext`."""
     return {
         Status.OK: gettext("OK"),
         Status.WARNING: gettext("LET OP"),
