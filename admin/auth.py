@@ -160,7 +160,9 @@ def _invalid_or_locked() -> str:
 _FAILURE_MESSAGES = {
     LoginFailure.INVALID: _invalid_or_locked,
     LoginFailure.LOCKED: _invalid_or_locked,
-    LoginFailure.INACTIVE: lambda: _("Dit account is uitgeschakeld. Vraag een beheerder om het te activeren."),
+    # A deactivated account reads like a wrong password, so that the reply does
+    # not confirm a correct password. The audit log keeps the real reason.
+    LoginFailure.INACTIVE: _invalid_or_locked,
     LoginFailure.TOTP_REQUIRED: lambda: _("Vul ook de verificatiecode uit je app in."),
     LoginFailure.TOTP_INVALID: lambda: _("De verificatiecode klopt niet. Controleer de tijd op je telefoon."),
 }

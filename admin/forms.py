@@ -101,12 +101,24 @@ class PasswordForm(FlaskForm):
     submit = SubmitField(_l("Wachtwoord wijzigen"))
 
 
-class TotpForm(FlaskForm):
-    """Confirms the pending secret, which stays on the server (accounts.pending_totp_secret)."""
+class _TotpChangeForm(FlaskForm):
+    """The current password and a TOTP code, which a change to one's own TOTP needs (accounts.reauthenticate)."""
 
+    password = PasswordField(_l("Huidig wachtwoord"), validators=[DataRequired(), Length(max=1024)])
     code = StringField(
         _l("Code uit je app"),
         validators=[DataRequired(), Length(min=6, max=12)],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
+
+
+class TotpForm(_TotpChangeForm):
+    """Confirms the pending secret, which stays on the server (accounts.pending_totp_secret), with a code from the new app."""
+
     submit = SubmitField(_l("Tweestapsverificatie aanzetten"))
+
+
+class TotpOffForm(_TotpChangeForm):
+    """Turns off one's own TOTP with a current code from the enrolled app."""
+
+    submit = SubmitField(_l("Tweestapsverificatie uitzetten"))

@@ -21,6 +21,7 @@ from helpdesk.teams import services as teams
 from helpdesk.teams.models import Team
 from helpdesk.tickets.models import DeliveryState, Direction, Message, Note, Ticket, TicketStatus
 from tests.admin_fixtures import (  # noqa: F401 (pytest fixtures)
+    PASSWORD,
     admin_user,
     agent,
     agent_client,
@@ -390,7 +391,7 @@ def test_totp_enable_ends_other_sessions(settings, app, agent_client, agent):
     agent_client.get("/admin/account/")
     with session_scope(settings) as session:
         secret = totp.unseal(settings, session.get(User, agent).totp_pending_secret)
-    form = {"csrf_token": csrf_token(agent_client, "/admin/account/"), "code": pyotp.TOTP(secret).now()}
+    form = {"csrf_token": csrf_token(agent_client, "/admin/account/"), "password": PASSWORD, "code": pyotp.TOTP(secret).now()}
 
     agent_client.post("/admin/account/totp", data=form)
 
@@ -409,7 +410,10 @@ def test_totp_disable_ends_other_sessions(settings, app, agent_client, agent):
         secret = totp.unseal(settings, session.get(User, agent).totp_secret)
     assert login(other, "agent@helpdesk.test", code=pyotp.TOTP(secret).now()).status_code == 302
 
-    agent_client.post("/admin/account/totp/off", data={"csrf_token": csrf_token(agent_client, "/admin/account/")})
+    # The sign-in above used the current code, so turning TOTP off needs the next one.
+    next_code = pyotp.TOTP(secret).at(utcnow() + dt.timedelta(seconds=30))
+    form = {"csrf_token": csrf_token(agent_client, "/admin/account/"), "password": PASSWORD, "code": next_code}
+    agent_client.post("/admin/account/totp/off", data=form)
 
     with session_scope(settings) as session:
         assert session.get(User, agent).totp_secret is None

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from helpdesk.accounts import services
 from helpdesk.accounts.models import AuditEntry, Role, User
-from helpdesk.accounts.services import MAX_FAILED_LOGINS, AccountError, LoginFailure
+from helpdesk.accounts.services import MAX_FAILED_LOGINS, AccountError, LoginFailure, ReauthenticationError
 from helpdesk.crypto import decrypt
 from helpdesk.db import session_scope, utcnow
 
@@ -110,7 +110,7 @@ def enrol(settings, user_id: int, now: dt.datetime) -> str:
     with session_scope(settings) as session:
         user = session.get(User, user_id)
         secret = services.pending_totp_secret(settings, user)
-        services.enable_totp(session, settings, user, code_at(secret, now), now=now)
+        services.enable_totp(session, settings, user, PASSWORD, code_at(secret, now), now=now)
     return secret
 
 
@@ -120,8 +120,8 @@ def test_totp_required_once_enabled(settings, user_id):
         user = session.get(User, user_id)
         secret = services.pending_totp_secret(settings, user)
         with pytest.raises(AccountError, match="does not match"):
-            services.enable_totp(session, settings, user, other_code(code_at(secret, now)), now=now)
-        services.enable_totp(session, settings, user, code_at(secret, now), now=now)
+            services.enable_totp(session, settings, user, PASSWORD, other_code(code_at(secret, now)), now=now)
+        services.enable_totp(session, settings, user, PASSWORD, code_at(secret, now), now=now)
         assert "otpauth://totp/" in services.totp_uri(user, secret)
 
     later = now + dt.timedelta(seconds=30)
@@ -191,7 +191,64 @@ def test_plaintext_totp_secret_is_encrypted_on_sign_in(settings, user_id):
 def test_enable_totp_needs_pending_secret(settings, user_id):
     with session_scope(settings) as session:
         with pytest.raises(AccountError, match="No TOTP secret is waiting"):
-            services.enable_totp(session, settings, session.get(User, user_id), "123456")
+            services.enable_totp(session, settings, session.get(User, user_id), PASSWORD, "123456")
+
+
+def test_enable_totp_needs_current_password(settings, user_id):
+    now = utcnow()
+    with session_scope(settings) as session:
+        user = session.get(User, user_id)
+        secret = services.pending_totp_secret(settings, user)
+    with session_scope(settings) as session:
+        with pytest.raises(ReauthenticationError, match="current password is wrong"):
+            services.enable_totp(session, settings, session.get(User, user_id), "wrong password here", code_at(secret, now), now=now)
+
+    with session_scope(settings) as session:
+        user = session.get(User, user_id)
+        assert user.totp_secret is None
+        assert user.failed_logins == 1
+        # The code was not checked, so it is still unused.
+        assert user.totp_last_timecode is None
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "reauth_failed")).one()
+        assert entry.detail["change"] == "totp_enabled"
+
+
+def test_disable_own_totp_needs_password_and_code(settings, user_id):
+    now = utcnow()
+    secret = enrol(settings, user_id, now)
+    later = now + dt.timedelta(seconds=30)
+    attempts = [
+        ("wrong password here", code_at(secret, later), "current password is wrong"),
+        (PASSWORD, other_code(code_at(secret, later)), "does not match"),
+        (PASSWORD, code_at(secret, now), "does not match"),  # the enrolment code, replayed
+    ]
+    for password, code, message in attempts:
+        with session_scope(settings) as session:
+            with pytest.raises(ReauthenticationError, match=message):
+                services.disable_own_totp(session, settings, session.get(User, user_id), password, code, now=later)
+
+    with session_scope(settings) as session:
+        user = session.get(User, user_id)
+        assert user.totp_secret is not None
+        assert user.failed_logins == len(attempts)
+        services.disable_own_totp(session, settings, user, PASSWORD, code_at(secret, later), now=later)
+    with session_scope(settings) as session:
+        assert session.get(User, user_id).totp_secret is None
+
+
+def test_reauthentication_failures_lock_account(settings, user_id):
+    now = utcnow()
+    for _ in range(MAX_FAILED_LOGINS):
+        with session_scope(settings) as session:
+            with pytest.raises(ReauthenticationError):
+                services.change_own_password(session, session.get(User, user_id), "wrong password here", "a brand new password", now=now)
+
+    with session_scope(settings) as session:
+        with pytest.raises(ReauthenticationError, match="locked"):
+            services.change_own_password(session, session.get(User, user_id), PASSWORD, "a brand new password", now=now)
+        assert services.authenticate(session, settings, "anna@helpdesk.test", PASSWORD, now=now).failure == LoginFailure.LOCKED
+    with session_scope(settings) as session:
+        assert services.verify_password(session.get(User, user_id), PASSWORD)
 
 
 def test_locked_account_fails_like_unknown_address(settings, user_id, monkeypatch):

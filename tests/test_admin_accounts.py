@@ -10,6 +10,7 @@ from sqlalchemy import select
 from admin.app import create_app
 from helpdesk.accounts import services as accounts
 from helpdesk.accounts.models import AuditEntry, Role, User
+from helpdesk.accounts.services import MAX_FAILED_LOGINS
 from helpdesk.config import ConfigError
 from helpdesk.db import session_scope
 from helpdesk.tickets.macros import Macro
@@ -62,11 +63,11 @@ def test_required_role_must_set_up_totp_first(settings):
     assert "<svg" in page  # the QR code, drawn on the server
     secret = setup_secret(page)
 
-    wrong = client.post("/admin/account/totp", data={"csrf_token": csrf_token(client, "/admin/account/totp-setup"), "secret": secret, "code": "000000"})
+    wrong = client.post("/admin/account/totp", data={"csrf_token": csrf_token(client, "/admin/account/totp-setup"), "password": PASSWORD, "code": "000000"})
     assert wrong.headers["Location"] == "/admin/account/totp-setup"
     done = client.post(
         "/admin/account/totp",
-        data={"csrf_token": csrf_token(client, "/admin/account/totp-setup"), "secret": secret, "code": pyotp.TOTP(secret).now()},
+        data={"csrf_token": csrf_token(client, "/admin/account/totp-setup"), "password": PASSWORD, "code": pyotp.TOTP(secret).now()},
     )
     assert done.headers["Location"] == "/admin/queue/"
     assert client.get("/admin/queue/").status_code == 200
@@ -103,6 +104,114 @@ def test_public_pages_ignore_totp_rule(settings):
     client = totp_app(settings).test_client()
     login(client, "editor@helpdesk.test")
     assert client.get("/faq/nl/").status_code == 200
+
+
+# Turning one's own TOTP on and off needs the password and a code
+
+REAUTH_FAILED = "Het huidige wachtwoord of de code klopt niet"
+FLASH = re.compile(r'<div class="flash[^"]*"[^>]*>(.*?)</div>', re.DOTALL)
+
+
+def reauth_failures(settings, user_id: int) -> list[str]:
+    with session_scope(settings) as session:
+        entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "reauth_failed", AuditEntry.object_id == str(user_id)))
+        return [entry.detail.get("change") for entry in entries]
+
+
+def enrol_agent(settings, agent_client, agent) -> str:
+    """Turn TOTP on for the signed-in agent through the account page and return the secret."""
+    secret = setup_secret(agent_client.get("/admin/account/").get_data(as_text=True))
+    form = {"csrf_token": csrf_token(agent_client, "/admin/account/"), "password": PASSWORD, "code": pyotp.TOTP(secret).now()}
+    agent_client.post("/admin/account/totp", data=form)
+    with session_scope(settings) as session:
+        assert session.get(User, agent).totp_secret is not None
+    return secret
+
+
+def next_code(secret: str) -> str:
+    """Return the code of the next 30-second step, because the current one may be used up already."""
+    return pyotp.TOTP(secret).at(dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=30))
+
+
+@pytest.mark.parametrize("password", [None, "not the password"], ids=["no-password", "wrong-password"])
+def test_totp_enable_needs_password(agent_client, agent, settings, password):
+    secret = setup_secret(agent_client.get("/admin/account/").get_data(as_text=True))
+    form = {"csrf_token": csrf_token(agent_client, "/admin/account/"), "code": pyotp.TOTP(secret).now()}
+    if password is not None:
+        form["password"] = password
+
+    response = agent_client.post("/admin/account/totp", data=form, follow_redirects=True)
+
+    with session_scope(settings) as session:
+        assert session.get(User, agent).totp_secret is None
+    flashes = FLASH.findall(response.get_data(as_text=True))
+    if password is None:
+        assert "Vul je huidige wachtwoord en de code uit je app in." in flashes
+    else:
+        assert REAUTH_FAILED in flashes[0]
+        assert reauth_failures(settings, agent) == ["totp_enabled"]
+
+
+def test_totp_enable_rejects_wrong_code(agent_client, agent, settings):
+    agent_client.get("/admin/account/")
+    form = {"csrf_token": csrf_token(agent_client, "/admin/account/"), "password": PASSWORD, "code": "000000"}
+
+    agent_client.post("/admin/account/totp", data=form)
+
+    with session_scope(settings) as session:
+        user = session.get(User, agent)
+        assert user.totp_secret is None
+        assert user.failed_logins == 1
+    assert reauth_failures(settings, agent) == ["totp_enabled"]
+
+
+@pytest.mark.parametrize("case", ["no-code", "wrong-password", "wrong-code", "replayed-code"])
+def test_totp_disable_needs_password_and_code(agent_client, agent, settings, case):
+    secret = enrol_agent(settings, agent_client, agent)
+    with session_scope(settings) as session:
+        enrolment_code = pyotp.TOTP(secret).generate_otp(session.get(User, agent).totp_last_timecode)
+    form = {
+        "no-code": {"password": PASSWORD},
+        "wrong-password": {"password": "not the password", "code": next_code(secret)},
+        "wrong-code": {"password": PASSWORD, "code": "000000"},
+        "replayed-code": {"password": PASSWORD, "code": enrolment_code},
+    }[case]
+
+    response = agent_client.post("/admin/account/totp/off", data={"csrf_token": csrf_token(agent_client, "/admin/account/"), **form}, follow_redirects=True)
+
+    with session_scope(settings) as session:
+        assert session.get(User, agent).totp_secret is not None
+    assert len(FLASH.findall(response.get_data(as_text=True))) == 1
+    expected_failures = [] if case == "no-code" else ["totp_disabled"]
+    assert reauth_failures(settings, agent) == expected_failures
+
+
+def test_totp_disable_with_password_and_code(agent_client, agent, settings):
+    secret = enrol_agent(settings, agent_client, agent)
+    form = {"csrf_token": csrf_token(agent_client, "/admin/account/"), "password": PASSWORD, "code": next_code(secret)}
+
+    response = agent_client.post("/admin/account/totp/off", data=form, follow_redirects=True)
+
+    assert "Tweestapsverificatie staat uit." in FLASH.findall(response.get_data(as_text=True))
+    with session_scope(settings) as session:
+        assert session.get(User, agent).totp_secret is None
+        changes = [entry.detail.get("change") for entry in session.scalars(select(AuditEntry).where(AuditEntry.action == "settings"))]
+        assert "totp_disabled" in changes
+
+
+def test_totp_guesses_lock_account(agent_client, agent, settings):
+    secret = enrol_agent(settings, agent_client, agent)
+    for _ in range(MAX_FAILED_LOGINS):
+        form = {"csrf_token": csrf_token(agent_client, "/admin/account/"), "password": PASSWORD, "code": "000000"}
+        agent_client.post("/admin/account/totp/off", data=form)
+
+    # Locked, even the right password and code are rejected.
+    form = {"csrf_token": csrf_token(agent_client, "/admin/account/"), "password": PASSWORD, "code": next_code(secret)}
+    agent_client.post("/admin/account/totp/off", data=form)
+    with session_scope(settings) as session:
+        user = session.get(User, agent)
+        assert user.locked_until is not None
+        assert user.totp_secret is not None
 
 
 # Password and TOTP reset by an administrator

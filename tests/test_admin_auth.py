@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from admin.app import create_app
 from admin.auth import rate_limit_storage_uri
+from helpdesk.accounts import services as accounts
 from helpdesk.accounts.models import AuditEntry, Role, User
 from helpdesk.accounts.services import MAX_FAILED_LOGINS
 from helpdesk.crypto import decrypt
@@ -91,6 +92,21 @@ def test_locked_account_looks_like_unknown_address(client, agent):
     assert INVALID_OR_LOCKED in flash_messages(locked)[0]
 
 
+def test_deactivated_account_looks_like_wrong_password(client, agent, settings):
+    with session_scope(settings) as session:
+        session.get(User, agent).active = False
+    deactivated = login(client, "agent@helpdesk.test")
+    wrong = login(client, "agent@helpdesk.test", "not the password")
+
+    assert deactivated.status_code == wrong.status_code
+    assert flash_messages(deactivated) == flash_messages(wrong)
+    assert "uitgeschakeld" not in deactivated.get_data(as_text=True)
+    assert client.get("/admin/queue/").status_code == 302
+    with session_scope(settings) as session:
+        failures = [entry.detail.get("failure") for entry in session.scalars(select(AuditEntry).where(AuditEntry.action == "login_failed"))]
+        assert "inactive" in failures
+
+
 def test_login_rate_limit_per_address(client, agent):
     statuses = [login(client, "nobody@helpdesk.test", "not the password").status_code for _ in range(21)]
     assert statuses[:20] == [401] * 20
@@ -167,7 +183,7 @@ def test_totp_code_cannot_be_replayed(client, settings):
 
 def test_totp_enrolment_ignores_posted_secret(agent_client, agent, settings):
     chosen = pyotp.random_base32()
-    form = {"csrf_token": csrf_token(agent_client, "/admin/account/"), "secret": chosen, "code": pyotp.TOTP(chosen).now()}
+    form = {"csrf_token": csrf_token(agent_client, "/admin/account/"), "secret": chosen, "password": PASSWORD, "code": pyotp.TOTP(chosen).now()}
     agent_client.post("/admin/account/totp", data=form)
     with session_scope(settings) as session:
         assert session.get(User, agent).totp_secret is None
@@ -180,7 +196,7 @@ def test_totp_enrolment_uses_server_secret(agent_client, agent, settings):
     # Reloading the page offers the same secret, so an app set up from the first view still works.
     assert shown in agent_client.get("/admin/account/").get_data(as_text=True)
 
-    form = {"csrf_token": csrf_token(agent_client, "/admin/account/"), "code": pyotp.TOTP(shown).now()}
+    form = {"csrf_token": csrf_token(agent_client, "/admin/account/"), "password": PASSWORD, "code": pyotp.TOTP(shown).now()}
     agent_client.post("/admin/account/totp", data=form)
     with session_scope(settings) as session:
         user = session.get(User, agent)
@@ -266,6 +282,34 @@ def test_password_change_ends_other_sessions(app, agent_client, settings):
     with session_scope(settings) as session:
         changes = [entry.detail.get("change") for entry in session.scalars(select(AuditEntry).where(AuditEntry.action == "settings"))]
         assert "password" in changes
+
+
+def test_password_change_needs_current_password(agent_client, agent, settings):
+    form = {"csrf_token": csrf_token(agent_client, "/admin/account/"), "current": "not the password", "new": "a brand new password"}
+    response = agent_client.post("/admin/account/password", data=form, follow_redirects=True)
+
+    assert "Het huidige wachtwoord klopt niet" in flash_messages(response)[0]
+    with session_scope(settings) as session:
+        user = session.get(User, agent)
+        assert accounts.verify_password(user, PASSWORD)
+        assert user.failed_logins == 1
+        failures = session.scalars(select(AuditEntry).where(AuditEntry.action == "reauth_failed")).all()
+        assert [entry.detail.get("change") for entry in failures] == ["password"]
+
+
+def test_password_guesses_lock_account(agent_client, agent, settings):
+    for _ in range(MAX_FAILED_LOGINS):
+        form = {"csrf_token": csrf_token(agent_client, "/admin/account/"), "current": "not the password", "new": "a brand new password"}
+        agent_client.post("/admin/account/password", data=form)
+
+    # Locked, the right password does not change anything either.
+    form = {"csrf_token": csrf_token(agent_client, "/admin/account/"), "current": PASSWORD, "new": "a brand new password"}
+    agent_client.post("/admin/account/password", data=form)
+    with session_scope(settings) as session:
+        user = session.get(User, agent)
+        assert user.locked_until is not None
+        assert accounts.verify_password(user, PASSWORD)
+    assert login(create_app(settings).test_client(), "agent@helpdesk.test").status_code == 401
 
 
 def admin_edits_agent(settings, agent: int, **changes) -> int:

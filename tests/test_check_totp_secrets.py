@@ -27,7 +27,7 @@ def enrol(settings, user_id: int) -> None:
     with session_scope(settings) as session:
         user = session.get(User, user_id)
         secret = services.pending_totp_secret(settings, user)
-        services.enable_totp(session, settings, user, pyotp.TOTP(secret).now())
+        services.enable_totp(session, settings, user, PASSWORD, pyotp.TOTP(secret).now())
 
 
 def test_encrypted_secrets_pass(settings):

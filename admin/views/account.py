@@ -12,15 +12,24 @@ from markupsafe import Markup
 
 from admin.auth import StaffUser, staff
 from admin.db import current_settings, db
-from admin.forms import EmptyForm, LanguageForm, PasswordForm, TotpForm
+from admin.forms import EmptyForm, LanguageForm, PasswordForm, TotpForm, TotpOffForm
 from admin.views.access import RoleRequiredMixin
 from helpdesk.accounts import services as accounts
-from helpdesk.accounts.services import AccountError
+from helpdesk.accounts.services import AccountError, ReauthenticationError
 
 
 def totp_qr_svg(uri: str) -> Markup:
     """Return the otpauth URI as an inline SVG QR code, drawn on the server so no script or remote image is needed."""
     return Markup(segno.make(uri, error="m").svg_inline(scale=4, dark="#000", light="#fff", border=4))
+
+
+def reauth_failed_message() -> str:
+    # One text for a wrong password, a wrong code and a locked account, so
+    # that a stolen session cannot tell whether it guessed the password.
+    return _(
+        "Het huidige wachtwoord of de code klopt niet, of je account is tijdelijk geblokkeerd na te veel mislukte "
+        "pogingen. Controleer ook de tijd op je telefoon."
+    )
 
 
 def renew_session(user) -> None:
@@ -57,6 +66,7 @@ class AccountView(RoleRequiredMixin, BaseView):
             language_form=LanguageForm(language=user.language),
             password_form=PasswordForm(),
             totp_required=accounts.totp_required(current_settings(), user),
+            totp_off_form=TotpOffForm(),
             button_form=EmptyForm(),
             **self._enrolment(user),
         )
@@ -98,14 +108,17 @@ class AccountView(RoleRequiredMixin, BaseView):
         user = staff()
         if not form.validate_on_submit():
             flash(_("Het nieuwe wachtwoord moet minstens %(count)s tekens hebben.", count=accounts.MIN_PASSWORD_LENGTH), "error")
-        elif not accounts.verify_password(user, form.current.data):
-            flash(_("Het huidige wachtwoord klopt niet."), "error")
-        else:
-            accounts.set_password(db(), user, form.new.data)
-            accounts.audit(db(), user, "settings", "user", user.id, detail={"change": "password"})
+            return redirect(url_for(".index"))
+        try:
+            accounts.change_own_password(db(), user, form.current.data, form.new.data)
+        except ReauthenticationError:
+            # The failed attempt is counted and audit-logged, so keep it.
             db().commit()
-            renew_session(user)
-            flash(_("Wachtwoord gewijzigd. Je bent afgemeld op je andere toestellen."), "success")
+            flash(_("Het huidige wachtwoord klopt niet, of je account is tijdelijk geblokkeerd na te veel mislukte pogingen."), "error")
+            return redirect(url_for(".index"))
+        db().commit()
+        renew_session(user)
+        flash(_("Wachtwoord gewijzigd. Je bent afgemeld op je andere toestellen."), "success")
         return redirect(url_for(".index"))
 
     @expose("/totp", methods=["POST"])
@@ -116,12 +129,17 @@ class AccountView(RoleRequiredMixin, BaseView):
         forced = accounts.needs_totp_setup(current_settings(), user)
         retry_page = url_for(".totp_setup") if forced else url_for(".index")
         if not form.validate_on_submit():
-            flash(_("Vul de code uit je app in."), "error")
+            flash(_("Vul je huidige wachtwoord en de code uit je app in."), "error")
             return redirect(retry_page)
+        # The forced set-up requires the password too: a login moments ago does not prove who holds the cookie now.
         try:
-            accounts.enable_totp(db(), current_settings(), user, form.code.data)
+            accounts.enable_totp(db(), current_settings(), user, form.password.data, form.code.data)
+        except ReauthenticationError:
+            db().commit()
+            flash(reauth_failed_message(), "error")
+            return redirect(retry_page)
         except AccountError:
-            flash(_("De code klopt niet. Controleer de tijd op je telefoon en probeer opnieuw."), "error")
+            # No pending secret, from a stale page: the retry page shows a new one.
             return redirect(retry_page)
         db().commit()
         renew_session(user)
@@ -130,13 +148,22 @@ class AccountView(RoleRequiredMixin, BaseView):
 
     @expose("/totp/off", methods=["POST"])
     def totp_off(self):
-        if not EmptyForm().validate_on_submit():
-            return redirect(url_for(".index"))
-        if accounts.totp_required(current_settings(), staff()):
+        form = TotpOffForm()
+        user = staff()
+        if accounts.totp_required(current_settings(), user):
             flash(_("Je rol vereist tweestapsverificatie: je kunt ze niet uitzetten."), "error")
             return redirect(url_for(".index"))
-        user = staff()
-        accounts.disable_totp(db(), user, user)
+        if not form.validate_on_submit():
+            flash(_("Vul je huidige wachtwoord en de code uit je app in."), "error")
+            return redirect(url_for(".index"))
+        try:
+            accounts.disable_own_totp(db(), current_settings(), user, form.password.data, form.code.data)
+        except ReauthenticationError:
+            db().commit()
+            flash(reauth_failed_message(), "error")
+            return redirect(url_for(".index"))
+        except AccountError:
+            return redirect(url_for(".index"))
         db().commit()
         renew_session(user)
         flash(_("Tweestapsverificatie staat uit."), "info")

@@ -37,6 +37,10 @@ class AccountError(ValueError):
     """An account cannot be created or changed; the message names the value and the fix."""
 
 
+class ReauthenticationError(AccountError):
+    """A wrong current password or TOTP code for a change to one's own account, or a locked account."""
+
+
 class LoginFailure(str, enum.Enum):
     INVALID = "invalid"  # unknown address or wrong password: never tell which
     LOCKED = "locked"  # shown to the user exactly like INVALID
@@ -170,6 +174,8 @@ def authenticate(
 
     if not verify_password(user, password):
         return _record_failure(session, user, LoginFailure.INVALID, now)
+    # Checked after the password, so that a deactivated account takes as long
+    # as a wrong password. The staff app shows both with the same text.
     if not user.active:
         audit(session, user, "login_failed", "user", user.id, detail={"failure": LoginFailure.INACTIVE.value})
         return LoginResult(None, LoginFailure.INACTIVE)
@@ -193,16 +199,71 @@ def _verify_dummy(password: str) -> None:
         pass
 
 
-def _record_failure(session: Session, user: User, failure: LoginFailure, now: dt.datetime) -> LoginResult:
+def _record_failure(
+    session: Session,
+    user: User,
+    failure: LoginFailure,
+    now: dt.datetime,
+    action: str = "login_failed",
+    change: str | None = None,
+) -> LoginResult:
     user.failed_logins = (user.failed_logins or 0) + 1
     detail = {"failure": failure.value, "failed_logins": user.failed_logins}
+    if change is not None:
+        detail["change"] = change
     if user.failed_logins >= MAX_FAILED_LOGINS:
         user.locked_until = now + dt.timedelta(minutes=LOCKOUT_MINUTES)
         user.failed_logins = 0
         detail["locked"] = True
         logger.warning("account locked after repeated failed logins", extra={"user_id": user.id})
-    audit(session, user, "login_failed", "user", user.id, detail=detail)
+    audit(session, user, action, "user", user.id, detail=detail)
     return LoginResult(None, failure, as_utc(user.locked_until))
+
+
+def reauthenticate(
+    session: Session,
+    user: User,
+    password: str,
+    change: str,
+    totp_code: str | None = None,
+    secret: str | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    """Check that the signed-in user is present before `change`, or raise ReauthenticationError.
+
+    A stolen session cookie alone must not change the password or the second
+    factor. The current password is checked, and when `secret` is given,
+    `totp_code` is checked against it with the replay protection of the
+    sign-in. A wrong password or code counts towards the sign-in lockout and
+    is audit-logged as "reauth_failed" with `change` (password, totp_enabled
+    or totp_disabled). A locked account is rejected without checking either.
+    """
+    now = now or utcnow()
+    locked_until = as_utc(user.locked_until)
+    if locked_until is not None and locked_until > now:
+        _verify_dummy(password)
+        audit(session, user, "reauth_failed", "user", user.id, detail={"failure": LoginFailure.LOCKED.value, "change": change})
+        raise ReauthenticationError(f"The account is locked until {locked_until.isoformat()}: wait or ask an administrator to unlock it.")
+
+    if not verify_password(user, password):
+        _record_failure(session, user, LoginFailure.INVALID, now, "reauth_failed", change)
+        raise ReauthenticationError("The current password is wrong: enter the password you sign in with.")
+    if secret is not None and not _accept_totp(session, user, secret, totp_code or "", now):
+        _record_failure(session, user, LoginFailure.TOTP_INVALID, now, "reauth_failed", change)
+        raise ReauthenticationError("The verification code does not match: check the time on your phone and try again.")
+
+    user.failed_logins = 0
+
+
+def change_own_password(session: Session, user: User, current_password: str, new_password: str, now: dt.datetime | None = None) -> None:
+    """Set a new password chosen by the user after checking the current one, and end every session.
+
+    Raise ReauthenticationError for a wrong current password or a locked
+    account, and AccountError for a new password that is too short.
+    """
+    reauthenticate(session, user, current_password, "password", now=now)
+    set_password(session, user, new_password)
+    audit(session, user, "settings", "user", user.id, detail={"change": "password"})
 
 
 def reset_password(session: Session, user: User, password: str, actor: User) -> None:
@@ -246,17 +307,19 @@ def pending_totp_secret(settings: Settings, user: User) -> str:
     return secret
 
 
-def enable_totp(session: Session, settings: Settings, user: User, code: str, now: dt.datetime | None = None) -> None:
-    """Turn on TOTP once the user proves their app produces codes for the pending secret, and end every session.
+def enable_totp(
+    session: Session, settings: Settings, user: User, password: str, code: str, now: dt.datetime | None = None
+) -> None:
+    """Turn on TOTP once the user gives the current password and a code of the pending secret, and end every session.
 
-    Sessions signed in with the password alone end, so the caller signs the
-    current browser in again.
+    Raise ReauthenticationError for a wrong password or code (see
+    reauthenticate). Sessions signed in with the password alone end, so the
+    caller signs the current browser in again.
     """
     if not user.totp_pending_secret:
         raise AccountError("No TOTP secret is waiting for confirmation: open the account page to get one.")
     secret = totp.unseal(settings, user.totp_pending_secret)
-    if not _accept_totp(session, user, secret, code, now or utcnow()):
-        raise AccountError("The verification code does not match: check the time on your phone and try again.")
+    reauthenticate(session, user, password, "totp_enabled", code, secret, now)
     user.totp_secret = totp.seal(settings, secret)
     user.totp_pending_secret = None
     end_sessions(user)
@@ -280,10 +343,25 @@ def _accept_totp(session: Session, user: User, secret: str, code: str, now: dt.d
     return result.rowcount == 1
 
 
+def disable_own_totp(
+    session: Session, settings: Settings, user: User, password: str, code: str, now: dt.datetime | None = None
+) -> None:
+    """Turn off the user's own TOTP after checking the current password and a current code, and end every session.
+
+    Raise ReauthenticationError for a wrong password or code (see
+    reauthenticate). The caller signs the current browser in again.
+    """
+    if not user.totp_secret:
+        raise AccountError("TOTP is already off for this account: there is nothing to turn off.")
+    reauthenticate(session, user, password, "totp_disabled", code, totp_secret(settings, user), now)
+    disable_totp(session, user, user)
+
+
 def disable_totp(session: Session, user: User, actor: User | None) -> None:
     """Turn off TOTP and end every session, such as one on a lost phone.
 
-    A user who turns it off for themselves signs the current browser in again.
+    Only an administrator's reset for another user calls this directly. A user
+    turning off their own TOTP goes through disable_own_totp.
     """
     user.totp_secret = None
     user.totp_pending_secret = None

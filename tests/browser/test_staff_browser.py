@@ -1,6 +1,7 @@
 import http.client
 import re
 import threading
+import time
 from urllib.parse import urlsplit
 
 import pyotp
@@ -210,6 +211,32 @@ def test_insert_canned_reply_keeps_typed_text(live_server, staff_login):
     assert page.get_by_label("Antwoord aan de cliënt").input_value() == "Beste,\n\nJe kunt je anoniem laten testen."
 
 
+def test_totp_on_and_off_from_account_page(live_server, staff_login):
+    page = staff_login
+    page.goto(f"{live_server.url}/admin/account/")
+    secret = page.locator("code.secret").first.inner_text()
+    enrol_form = page.locator("form", has=page.get_by_role("button", name="Tweestapsverificatie aanzetten"))
+    enrol_form.get_by_label("Huidig wachtwoord").fill("not the password")
+    enrol_form.get_by_label("Code uit je app").fill(pyotp.TOTP(secret).now())
+    enrol_form.get_by_role("button", name="Tweestapsverificatie aanzetten").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Het huidige wachtwoord of de code klopt niet").is_visible()
+
+    enrol_form.get_by_label("Huidig wachtwoord").fill(PASSWORD)
+    enrol_form.get_by_label("Code uit je app").fill(pyotp.TOTP(secret).now())
+    enrol_form.get_by_role("button", name="Tweestapsverificatie aanzetten").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Tweestapsverificatie staat aan.", exact=True).is_visible()
+
+    # The enrolment used the current code, so turning TOTP off takes the next one.
+    off_form = page.locator("form", has=page.get_by_role("button", name="Tweestapsverificatie uitzetten"))
+    off_form.get_by_label("Huidig wachtwoord").fill(PASSWORD)
+    off_form.get_by_label("Code uit je app").fill(pyotp.TOTP(secret).at(time.time() + 30))
+    off_form.get_by_role("button", name="Tweestapsverificatie uitzetten").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Tweestapsverificatie staat uit.").is_visible()
+
+
 @pytest.fixture
 def totp_server(sqlite_settings):
     """Serve the app with TOTP required for administrators, as HELPDESK_TOTP_REQUIRED_ROLES=admin does."""
@@ -232,6 +259,7 @@ def test_required_totp_set_up_at_first_login(totp_server, page):
     page.goto(f"{totp_server.url}/admin/users/")
     assert page.url == f"{totp_server.url}/admin/account/totp-setup"  # nothing else opens first
     secret = page.locator("code.secret").first.inner_text()
+    page.get_by_label("Huidig wachtwoord").fill(PASSWORD)
     page.get_by_label("Code uit je app").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Tweestapsverificatie aanzetten").click()
     page.wait_for_url(f"{totp_server.url}/admin/queue/")
