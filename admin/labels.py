@@ -34,6 +34,8 @@ EVENT_LABELS = {
     "automatic_message": _l("automatisch bericht ontvangen"),
     "reply_bounced": _l("antwoord teruggestuurd (bounce)"),
     "ingest_step_failed": _l("verwerking van een bericht deels mislukt"),
+    "reply_from_other_address": _l("antwoord op ticket #%(ticket_id)s vanaf een ander adres"),
+    "other_address_replied": _l("antwoord op dit ticket vanaf een ander adres, geopend als ticket #%(ticket_id)s"),
 }
 
 DELIVERY_LABELS = {

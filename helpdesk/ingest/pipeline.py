@@ -35,7 +35,7 @@ from helpdesk.privacy.erasure import is_erased
 from helpdesk.teams.reply_addresses import is_own_address
 from helpdesk.teams.routing import team_for_mailbox
 from helpdesk.tickets.models import DeliveryState, Direction, Message, Ticket, TicketStatus
-from helpdesk.tickets.threading import find_ticket
+from helpdesk.tickets.threading import find_client_ticket, find_ticket
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +136,7 @@ class _StoredMail:
     created: bool = False
     reason: str | None = None
     bounced: list[Message] = field(default_factory=list)
+    other_sender_ticket: Ticket | None = None
 
 
 def _store(
@@ -449,20 +450,26 @@ def _store_client_mail(
     record: IngestRecord,
 ) -> _StoredMail:
     sender_hash = address_hash(settings, parsed.from_address) if parsed.from_address else None
-    ticket = find_ticket(session, parsed, sender_hash)
+    thread = find_client_ticket(session, parsed, sender_hash)
+    ticket = thread.ticket
     created = ticket is None
     if created:
         ticket = new_ticket(session, settings, parsed, source.mailbox if source else None)
 
     message = store_message(session, settings, ticket, parsed, raw, raw_sha256, source)
     ticket.last_message_at = utcnow()
-    return _StoredMail("client", parsed, record, ticket, message, created=created)
+    return _StoredMail("client", parsed, record, ticket, message, created=created, other_sender_ticket=thread.other_sender_ticket)
 
 
 def _complete_client_mail(session: Session, settings: Settings, stored: _StoredMail, savepoints: bool) -> IngestOutcome:
     ticket, message = stored.ticket, stored.message
     if stored.created:
         add_event(session, ticket, "created", message_id=message.id)
+        other = stored.other_sender_ticket
+        if other is not None:
+            # Ids only: the link tells staff both clients' texts are related without showing either address.
+            add_event(session, ticket, "reply_from_other_address", message_id=message.id, ticket_id=other.id)
+            add_event(session, other, "other_address_replied", message_id=message.id, ticket_id=ticket.id)
     else:
         add_event(session, ticket, "client_reply", message_id=message.id)
         if ticket.status in REOPENED_BY_CLIENT:

@@ -1,15 +1,20 @@
 """Finding the ticket that an incoming mail continues.
 
 Order: In-Reply-To, then References (newest first), then a "[#1234]" ticket
-reference in the subject. Message-IDs are hard to guess, so a header match is
-trusted whoever sends it. A subject reference is easy to type, so it only
-counts when the sender is the ticket's client; otherwise anyone could add
-mail to a stranger's ticket.
+reference in the subject. Client mail joins a ticket only when its sender is
+the ticket's client, compared by keyed address hash. A subject reference is
+easy to type, and a friend who replies to a forwarded answer carries its
+Message-ID, so otherwise a stranger's question would land on a client's
+ticket and the next answer would go to that client.
+
+Automatic mail (out-of-office replies, delivery reports) still follows the
+headers from any sender, because it never reopens a ticket or gets an answer.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -73,8 +78,34 @@ def ticket_by_subject(session: Session, subject: str, sender_hash: str | None) -
 
 
 def find_ticket(session: Session, parsed: ParsedMessage, sender_hash: str | None) -> Ticket | None:
-    """Return the existing ticket that `parsed` belongs to, or None for a new conversation."""
+    """Return the existing ticket that automatic mail `parsed` concerns, from any sender, or None."""
     ticket = ticket_by_headers(session, parsed) or ticket_by_subject(session, parsed.subject, sender_hash)
     if ticket is None:
         return None
     return follow_merges(session, ticket)
+
+
+@dataclass(frozen=True)
+class ClientThread:
+    """The threading result for client mail: the `ticket` it continues, None for a new ticket.
+
+    `other_sender_ticket` is the ticket that the mail's headers point at when
+    its sender is not that ticket's client, so that staff can see the link.
+    """
+
+    ticket: Ticket | None
+    other_sender_ticket: Ticket | None = None
+
+
+def find_client_ticket(session: Session, parsed: ParsedMessage, sender_hash: str | None) -> ClientThread:
+    """Return the ticket that client mail `parsed` continues, only when its sender is that ticket's client."""
+    by_headers = ticket_by_headers(session, parsed)
+    if by_headers is not None and sender_hash and by_headers.sender_hash == sender_hash:
+        return ClientThread(follow_merges(session, by_headers))
+
+    by_subject = ticket_by_subject(session, parsed.subject, sender_hash)
+    if by_subject is not None:
+        return ClientThread(follow_merges(session, by_subject))
+
+    other = follow_merges(session, by_headers) if by_headers is not None else None
+    return ClientThread(None, other)
