@@ -29,6 +29,12 @@ class Redacted:
     entities: list[Entity]
 
 
+# The last text redacted and its result. Ingestion redacts the same text twice
+# in a row for every mail: the subject of a new ticket and of its message, and
+# the body and new text of a mail that quotes nothing.
+_last: tuple[str, Redacted] | None = None
+
+
 def detect(text: str) -> list[Entity]:
     """Return the identifying details in `text`, sorted and not overlapping."""
     return detect_entities(text)
@@ -36,6 +42,16 @@ def detect(text: str) -> list[Entity]:
 
 def redact(text: str) -> Redacted:
     """Replace every detected detail by its Dutch placeholder."""
+    global _last
+    last = _last
+    if last is not None and last[0] == text:
+        return Redacted(last[1].text, list(last[1].entities))
+    redacted = _redact(text)
+    _last = (text, redacted)
+    return Redacted(redacted.text, list(redacted.entities))
+
+
+def _redact(text: str) -> Redacted:
     entities = detect(text)
     parts: list[str] = []
     position = 0
