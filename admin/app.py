@@ -81,5 +81,12 @@ def _register_error_pages(app: Flask) -> None:
 
 
 def _error_page(status: int, error: HTTPException):
-    template = "public/error.html" if request.blueprint == PUBLIC_BLUEPRINT or request.blueprint is None else "admin/error.html"
+    template = "admin/error.html" if _is_staff_request() else "public/error.html"
     return render_template(template, status=status, error=error), status
+
+
+def _is_staff_request() -> bool:
+    """Tell whether the request is for a staff page, even one whose URL matched no route (such as /admin/ticket/abc)."""
+    if request.blueprint is not None:
+        return request.blueprint != PUBLIC_BLUEPRINT
+    return request.path == "/admin" or request.path.startswith("/admin/")

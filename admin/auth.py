@@ -69,7 +69,9 @@ def init_auth(app: Flask) -> None:
         # staff can still sign in.
         in_memory_fallback_enabled=True,
     )
-    limiter.limit(LOGIN_RATE_LIMIT, methods=["POST"])(blueprint)
+    # Only refused sign-ins (401) count, so staff who sign in often from one
+    # address (an office behind one NAT) do not use up the budget.
+    limiter.limit(LOGIN_RATE_LIMIT, methods=["POST"], deduct_when=lambda response: response.status_code == 401)(blueprint)
     app.register_blueprint(blueprint)
 
     # Fail at start-up, not at the first sign-in, when the setting names an unknown role.
