@@ -167,6 +167,7 @@ _FAILURE_MESSAGES = {
     LoginFailure.INACTIVE: _invalid_or_locked,
     LoginFailure.TOTP_REQUIRED: lambda: _("Vul ook de verificatiecode uit je app in."),
     LoginFailure.TOTP_INVALID: lambda: _("De verificatiecode klopt niet. Controleer de tijd op je telefoon."),
+    LoginFailure.TOTP_REPLAYED: lambda: _("Deze code is al gebruikt. Wacht op de volgende code."),
 }
 
 

@@ -139,14 +139,14 @@ def test_totp_code_is_accepted_once(settings, user_id):
     # The enrolment code counts as used, even within its 30-second step.
     with session_scope(settings) as session:
         replay = services.authenticate(session, settings, "anna@helpdesk.test", PASSWORD, code_at(secret, now), now=now)
-        assert replay.failure == LoginFailure.TOTP_INVALID
+        assert replay.failure == LoginFailure.TOTP_REPLAYED
 
     later = now + dt.timedelta(seconds=30)
     with session_scope(settings) as session:
         assert services.authenticate(session, settings, "anna@helpdesk.test", PASSWORD, code_at(secret, later), now=later).ok
     with session_scope(settings) as session:
         second = services.authenticate(session, settings, "anna@helpdesk.test", PASSWORD, code_at(secret, later), now=later)
-        assert second.failure == LoginFailure.TOTP_INVALID
+        assert second.failure == LoginFailure.TOTP_REPLAYED
 
 
 def test_totp_rejects_code_older_than_last_used(settings, user_id):
@@ -156,7 +156,7 @@ def test_totp_rejects_code_older_than_last_used(settings, user_id):
     # The code of the previous step is within the clock-drift window but older than the one used.
     with session_scope(settings) as session:
         result = services.authenticate(session, settings, "anna@helpdesk.test", PASSWORD, code_at(secret, now), now=now + dt.timedelta(seconds=30))
-        assert result.failure == LoginFailure.TOTP_INVALID
+        assert result.failure == LoginFailure.TOTP_REPLAYED
 
 
 def test_totp_secrets_are_encrypted_at_rest(settings, user_id):

@@ -178,7 +178,8 @@ def test_totp_code_cannot_be_replayed(client, settings):
 
     replay = login(client, "totp@helpdesk.test", code=code)
     assert replay.status_code == 401
-    assert "De verificatiecode klopt niet." in replay.get_data(as_text=True)
+    assert "Deze code is al gebruikt. Wacht op de volgende code." in replay.get_data(as_text=True)
+    assert "Controleer de tijd op je telefoon" not in replay.get_data(as_text=True)
 
 
 def test_totp_enrolment_ignores_posted_secret(agent_client, agent, settings):

@@ -47,6 +47,7 @@ class LoginFailure(str, enum.Enum):
     INACTIVE = "inactive"
     TOTP_REQUIRED = "totp_required"
     TOTP_INVALID = "totp_invalid"
+    TOTP_REPLAYED = "totp_replayed"  # a right code whose time step was already used
 
 
 @dataclass(frozen=True)
@@ -182,8 +183,10 @@ def authenticate(
     if user.totp_secret:
         if not totp_code:
             return LoginResult(None, LoginFailure.TOTP_REQUIRED)
-        if not _accept_totp(session, user, totp_secret(settings, user), totp_code, now):
-            return _record_failure(session, user, LoginFailure.TOTP_INVALID, now)
+        secret = totp_secret(settings, user)
+        if not _accept_totp(session, user, secret, totp_code, now):
+            replayed = totp.is_used_code(secret, totp_code, user.totp_last_timecode, now)
+            return _record_failure(session, user, LoginFailure.TOTP_REPLAYED if replayed else LoginFailure.TOTP_INVALID, now)
 
     user.failed_logins = 0
     user.locked_until = None

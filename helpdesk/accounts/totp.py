@@ -69,3 +69,19 @@ def accepted_timecode(secret: str, code: str, last_timecode: int | None, now: dt
         if strings_equal(digits, totp.generate_otp(step)):
             return step
     return None
+
+
+def is_used_code(secret: str, code: str, last_timecode: int | None, now: dt.datetime) -> bool:
+    """Tell whether `code` is right for a step within VALID_WINDOW that was already used (at or before `last_timecode`).
+
+    accepted_timecode rejects such a code, and this tells that rejection
+    apart from a wrong code, so the user can be told to wait for the next one.
+    """
+    digits = re.sub(r"\s+", "", code or "")
+    if last_timecode is None or not digits.isdigit():
+        return False
+
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    used_steps = [current + offset for offset in range(-VALID_WINDOW, VALID_WINDOW + 1) if current + offset <= last_timecode]
+    return any(strings_equal(digits, totp.generate_otp(step)) for step in used_steps)
