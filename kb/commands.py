@@ -37,17 +37,24 @@ def _with_progress(paths: list[Path]) -> Iterator[Path]:
 
 @kb_group.command("import")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
-def kb_import(directory: Path | None) -> None:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace articles whose current version an editor wrote with the file's text (the editor's version stays in the history).",
+)
+def kb_import(directory: Path | None, force: bool) -> None:
     """Create or update articles from DIRECTORY/<language>/<slug>.md (default: kb/content).
 
-    A file that cannot be read is reported and skipped; the command then exits with status 1.
+    An article whose current version an editor wrote is kept and counted as
+    kept, unless --force is given. A file that cannot be read is reported and
+    skipped; the command then exits with status 1.
     """
     from kb.transfer import CONTENT_DIR, import_directory
 
     directory = directory or CONTENT_DIR
     try:
         with session_scope(get_settings()) as session:
-            summary = import_directory(session, directory, progress=_with_progress)
+            summary = import_directory(session, directory, progress=_with_progress, force=force)
     except FileNotFoundError as error:
         raise click.ClickException(str(error)) from None
     except (OperationalError, ProgrammingError):

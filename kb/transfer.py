@@ -10,9 +10,9 @@ from typing import Callable, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kb.articles import ArticleError, create_draft, get_article, save_article, set_status
+from kb.articles import ArticleError, create_draft, get_article, normalise_content, save_article, set_status
 from kb.files import ArticleFile, ArticleFileError, iter_article_files, read_article_file, write_article_file
-from kb.models import Article
+from kb.models import Article, ArticleVersion
 
 logger = logging.getLogger(__name__)
 
@@ -24,12 +24,14 @@ class ImportSummary:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         return (
             f"{len(self.created)} created, {len(self.updated)} updated, "
-            f"{len(self.unchanged)} unchanged, {len(self.errors)} failed"
+            f"{len(self.unchanged)} unchanged, {len(self.kept)} kept (edited by an editor), "
+            f"{len(self.errors)} failed"
         )
 
 
@@ -52,8 +54,27 @@ def read_directory(directory: Path, errors: list[str] | None = None) -> list[Art
     return files
 
 
-def import_file(session: Session, article_file: ArticleFile) -> str:
-    """Create or update one article from a parsed file; return 'created', 'updated' or 'unchanged'."""
+def edited_by_editor(session: Session, article: Article) -> bool:
+    """Return True when a staff member saved the article's current version.
+
+    Imports save versions without a user. Users are deactivated, never
+    deleted, so `saved_by_id` stays set on every version an editor wrote.
+    """
+    saved_by_id = session.scalar(
+        select(ArticleVersion.saved_by_id).where(
+            ArticleVersion.article_id == article.id, ArticleVersion.version == article.version
+        )
+    )
+    return saved_by_id is not None
+
+
+def import_file(session: Session, article_file: ArticleFile, force: bool = False) -> str:
+    """Create or update one article from a parsed file.
+
+    Returns 'created', 'updated', 'unchanged', or 'kept' when the file
+    differs from an article whose current version an editor wrote. Such an
+    article is left as it is unless `force` is set.
+    """
     article = get_article(session, article_file.slug, article_file.language)
     if article is None:
         create_draft(
@@ -65,6 +86,13 @@ def import_file(session: Session, article_file: ArticleFile) -> str:
         )
         return "created"
 
+    if not force and edited_by_editor(session, article):
+        content = normalise_content(article_file.content)
+        same = all(getattr(article, name) == value for name, value in content.items())
+        return "unchanged" if same and article.status == article_file.status else "kept"
+
+    # NOTE: a status that an editor set on an article whose text still comes
+    # from the import (unpublished, for example) is replaced by the file's.
     changed = save_article(session, article, **article_file.content)
     if article.status != article_file.status:
         set_status(session, article, article_file.status)
@@ -76,11 +104,13 @@ def import_directory(
     session: Session,
     directory: Path,
     progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
+    force: bool = False,
 ) -> ImportSummary:
     """Upsert every article file under `directory`; a bad file is reported and the others still import.
 
     Each file is imported in its own savepoint, so a failing file leaves no half-written rows.
-    `progress` may wrap the list of paths (for a progress bar).
+    `progress` may wrap the list of paths (for a progress bar). Articles whose
+    current version an editor wrote are kept unless `force` is set.
     """
     _require_directory(directory)
     summary = ImportSummary()
@@ -91,7 +121,7 @@ def import_directory(
         try:
             article_file = read_article_file(path)
             with session.begin_nested():
-                outcome = import_file(session, article_file)
+                outcome = import_file(session, article_file, force)
         except ArticleFileError as error:
             summary.errors.append(str(error))
             continue
@@ -106,6 +136,7 @@ def import_directory(
             "articles_created": len(summary.created),
             "articles_updated": len(summary.updated),
             "articles_unchanged": len(summary.unchanged),
+            "articles_kept": len(summary.kept),
             "files_failed": len(summary.errors),
         },
     )

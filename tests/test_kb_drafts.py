@@ -254,7 +254,7 @@ def test_kb_import_command_reports_bad_file(settings, tmp_path):
     result = CliRunner().invoke(main, ["kb", "import", str(tmp_path)], obj=settings)
     assert result.exit_code == 1
     assert "kapot.md: language is missing from the front matter" in result.stderr
-    assert "0 created, 0 updated, 0 unchanged, 1 failed" in result.stdout
+    assert "0 created, 0 updated, 0 unchanged, 0 kept (edited by an editor), 1 failed" in result.stdout
 
 
 def test_kb_export_command_writes_files(shipped_articles, tmp_path):
