@@ -42,6 +42,9 @@ RARE_WORD_ZIPF = 4.5
 COMMON_WORD_ZIPF = 6.5
 COMMON_WORD_WEIGHT = 0.4
 
+# Words whose terms an Analyzer keeps; past this the cache starts again.
+MAX_CACHED_WORDS = 100_000
+
 # Redaction placeholders such as "[naam]" and links carry no meaning for search.
 _NOISE = re.compile(r"\[[a-z\- ]+\]|https?://\S+|www\.\S+|\]\([^)]*\)")
 
@@ -160,6 +163,9 @@ class Analyzer:
         self.spelling = spelling
         self.damp_common_words = damp_common_words
         self.short_words = short_words
+        # The terms that each (word, language) adds, in the order added. A word's
+        # terms depend on nothing else, and mails repeat their words.
+        self._word_terms: dict[tuple[str, str], list[tuple[str, float, str]]] = {}
 
     def analyze(self, text: str, language: str, count: bool = False) -> dict[str, Term]:
         """Return the weighted terms of `text`.
@@ -196,38 +202,51 @@ class Analyzer:
                 _add(terms, CONCEPT_PREFIX + concept, weight, source)
 
     def _add_word(self, terms: dict[str, Term], word: str, language: str, ignored: frozenset[str]) -> None:
+        cache_key = (word, language)
+        added = self._word_terms.get(cache_key)
+        if added is None:
+            added = self._analyze_word(word, language, ignored)
+            if len(self._word_terms) >= MAX_CACHED_WORDS:
+                self._word_terms.clear()
+            self._word_terms[cache_key] = added
+        for key, weight, source in added:
+            _add(terms, key, weight, source)
+
+    def _analyze_word(self, word: str, language: str, ignored: frozenset[str]) -> list[tuple[str, float, str]]:
+        added: list[tuple[str, float, str]] = []
         base = commonness_weight(word, language) if self.damp_common_words else 1.0
         if "-" in word:
             parts = [part for part in word.split("-") if part]
             # "est-ce", "peut-etre": function words joined by a hyphen.
             if all(part in ignored for part in parts):
-                return
-            _add(terms, stem(word.replace("-", ""), language), base, word)
+                return added
+            added.append((stem(word.replace("-", ""), language), base, word))
             for part in parts:
                 if part not in ignored and len(part) >= 2:
-                    _add(terms, stem(part, language), PART_WEIGHT * base, word)
-            return
+                    added.append((stem(part, language), PART_WEIGHT * base, word))
+            return added
 
         word_stem = stem(word, language)
         alternative = alternative_stem(word, language)
         if alternative is None:
-            _add(terms, word_stem, base, word)
+            added.append((word_stem, base, word))
         else:
-            _add(terms, word_stem, base * STEM_SHARE, word)
-            _add(terms, ALTERNATIVE_PREFIX + alternative, base * (1 - STEM_SHARE), word)
+            added.append((word_stem, base * STEM_SHARE, word))
+            added.append((ALTERNATIVE_PREFIX + alternative, base * (1 - STEM_SHARE), word))
 
         parts = None
         if self.vocabulary and len(word) >= MIN_COMPOUND_LENGTH:
             parts = split_compound(word, self.vocabulary, short_words=self.short_words)
             for part in parts or ():
                 if part not in ignored:
-                    _add(terms, stem(part, language), PART_WEIGHT * base, word)
+                    added.append((stem(part, language), PART_WEIGHT * base, word))
 
         if parts or self.spelling is None or self.known_terms is None:
-            return
+            return added
         if word_stem in self.known_terms or word in self.vocabulary or is_real_word(word, language):
-            return
+            return added
         correction = self.spelling.correct(word)
         if correction is not None:
             corrected, similarity = correction
-            _add(terms, stem(corrected, language), SPELLING_WEIGHT * similarity, word)
+            added.append((stem(corrected, language), SPELLING_WEIGHT * similarity, word))
+        return added

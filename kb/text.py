@@ -19,10 +19,25 @@ _ELISIONS = {"l", "d", "j", "qu", "n", "s", "c", "m", "t", "jusqu", "lorsqu", "p
 _WORD_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
+class _CombiningMarks(dict):
+    """A str.translate table that drops combining marks; it learns each character once."""
+
+    def __missing__(self, codepoint: int) -> int | None:
+        kept = None if unicodedata.combining(chr(codepoint)) else codepoint
+        self[codepoint] = kept
+        return kept
+
+
+_DROP_COMBINING = _CombiningMarks()
+
+
 def fold(text: str) -> str:
     """Lower-case `text` and strip accents, so that 'dépistage' and 'depistage' compare equal."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
+    folded = text.casefold()
+    # ASCII text has nothing to decompose, and most mail is mostly ASCII.
+    if folded.isascii():
+        return folded
+    stripped = unicodedata.normalize("NFKD", folded).translate(_DROP_COMBINING)
     return stripped.replace("’", "'").replace("ʼ", "'")
 
 
