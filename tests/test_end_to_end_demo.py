@@ -37,15 +37,41 @@ def test_demo_messages_copied_once(sqlite_settings):
     assert len(list(folder.iterdir())) == expected
 
 
-def test_demo_login_survives_password_change(sqlite_settings):
+def test_demo_login_created_once(sqlite_settings):
+    first = ensure_demo_login(sqlite_settings)
+    second = ensure_demo_login(sqlite_settings)
+
+    assert first.created
+    assert not second.created
+    assert second.password == first.password
+    assert (sqlite_settings.data_dir / "demo-password.txt").stat().st_mode & 0o077 == 0
+    with session_scope(sqlite_settings) as session:
+        assert verify_password(find_user(session, first.email), first.password)
+
+
+def test_demo_restart_keeps_changed_password(sqlite_settings):
     first = ensure_demo_login(sqlite_settings)
     with session_scope(sqlite_settings) as session:
         set_password(session, find_user(session, first.email), "een ander wachtwoord van staff")
+        session_version = find_user(session, first.email).session_version
+
+    ensure_demo_login(sqlite_settings)
+
+    with session_scope(sqlite_settings) as session:
+        user = find_user(session, first.email)
+        assert verify_password(user, "een ander wachtwoord van staff")
+        assert not verify_password(user, first.password)
+        assert user.session_version == session_version
+
+
+def test_demo_restart_without_password_file(sqlite_settings):
+    first = ensure_demo_login(sqlite_settings)
+    (sqlite_settings.data_dir / "demo-password.txt").unlink()
 
     second = ensure_demo_login(sqlite_settings)
 
-    assert second == first
-    assert (sqlite_settings.data_dir / "demo-password.txt").stat().st_mode & 0o077 == 0
+    assert second.password == ""
+    assert not (sqlite_settings.data_dir / "demo-password.txt").exists()
     with session_scope(sqlite_settings) as session:
         assert verify_password(find_user(session, first.email), first.password)
 

@@ -41,7 +41,8 @@ WEB_START_TIMEOUT_SECONDS = 60
 @dataclass(frozen=True)
 class DemoLogin:
     email: str
-    password: str
+    password: str  # empty when the account exists and its password file is gone
+    created: bool = False
 
 
 @click.command("demo")
@@ -71,7 +72,7 @@ def demo(host: str, port: int) -> None:
             click.echo("")
             click.echo(f"Helpdesk demo: http://{host}:{port}/admin/")
             click.echo(f"  login:    {login.email}")
-            click.echo(f"  password: {login.password}")
+            _echo_password(login)
             click.echo(f"  public FAQ: http://{host}:{port}/faq/nl/")
             if settings.smtp_url.startswith("file:"):
                 click.echo(f"  sent mail: {settings.smtp_url.removeprefix('file:')}")
@@ -95,12 +96,12 @@ def import_articles(settings: Settings) -> None:
 
 
 def ensure_demo_login(settings: Settings) -> DemoLogin:
-    """Create the demo administrator, or reset its password, and return the login.
+    """Create the demo administrator when it does not exist yet, and return the login.
 
-    The password is kept in the data folder (readable by its owner only) and
-    set again on every run, so the printed login works even after someone
-    changed the password or locked the account. A new one is made when the
-    file is gone.
+    The first password is kept in the data folder (readable by its owner
+    only). A later run leaves an existing account alone, because setting the
+    password again would end the administrator's sessions and undo a password
+    they chose on the account page.
     """
     domain = settings.from_address.rpartition("@")[2] or "helpdesk.invalid"
     email = f"{DEMO_LOGIN_NAME}@{domain}"
@@ -108,17 +109,25 @@ def ensure_demo_login(settings: Settings) -> DemoLogin:
     password = password_file.read_text().strip() if password_file.exists() else ""
 
     with session_scope(settings) as session:
-        user = accounts.find_user(session, email)
+        if accounts.find_user(session, email) is not None:
+            return DemoLogin(email, password)
         password = password or secrets.token_urlsafe(12)
-        if user is None:
-            accounts.create_user(session, email, password, Role.ADMIN.value, "Demo", "nl")
-        else:
-            accounts.set_password(session, user, password)
+        accounts.create_user(session, email, password, Role.ADMIN.value, "Demo", "nl")
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     password_file.touch(mode=0o600, exist_ok=True)
     password_file.write_text(password + "\n")
-    return DemoLogin(email, password)
+    return DemoLogin(email, password, created=True)
+
+
+def _echo_password(login: DemoLogin) -> None:
+    reset = f"`helpdesk user reset-password {login.email}`"
+    if not login.password:
+        click.echo(f"  password: not stored in the data folder; set one with {reset}")
+        return
+    click.echo(f"  password: {login.password}")
+    if not login.created:
+        click.echo(f"            (the first password; if you changed it, use yours or {reset})")
 
 
 def demo_maildir(settings: Settings) -> Path | None:
