@@ -21,6 +21,7 @@ from helpdesk.ingest.idle import IdleWatcher
 from helpdesk.ingest.sources import parse_mailbox_url
 from tests.services.dovecot import DovecotServer
 from tests.services.mailflow import counts, question
+from tests.services.ports import free_port
 from tests.services.worker import settings_environment, wait_until
 from workers.locks import exclusive
 from workers.watch import POLL_LOCK, LockedPoll
@@ -178,6 +179,24 @@ def test_watcher_stops_while_waiting_for_lock(watch_settings, imap_account):
         thread.join(STOP_TIMEOUT_SECONDS)
         assert not thread.is_alive()
 
+    assert tickets(watch_settings) == 0
+
+
+def test_poll_retries_while_redis_is_down(watch_settings, imap_account):
+    stopped = threading.Event()
+    unreachable = watch_settings.with_overrides(broker_url=f"redis://127.0.0.1:{free_port()}/0")
+    locked_poll = LockedPoll(unreachable, imap_account.imap_url, stopped)
+    imap_account.append(question(1))
+
+    thread = threading.Thread(target=locked_poll, daemon=True)
+    thread.start()
+    thread.join(2.0)
+    still_retrying = thread.is_alive()
+    stopped.set()
+    thread.join(STOP_TIMEOUT_SECONDS)
+
+    assert still_retrying
+    assert not thread.is_alive()
     assert tickets(watch_settings) == 0
 
 

@@ -14,6 +14,7 @@ import threading
 import time
 
 import click
+import redis
 from sqlalchemy.exc import SQLAlchemyError
 
 from helpdesk.cli import get_settings
@@ -23,7 +24,7 @@ from helpdesk.ingest.idle import DEFAULT_IDLE_RENEW_SECONDS, IdleWatcher
 from helpdesk.ingest.polling import poll_mailbox
 from helpdesk.ingest.sources import ImapMailbox, parse_mailbox_url, safe_url
 from helpdesk.outbound.services import due_message_ids
-from workers.locks import exclusive
+from workers.locks import Lease, exclusive
 from workers.plugin import dispatch_send_reply
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,8 @@ logger = logging.getLogger(__name__)
 # ingested by two processes at once.
 POLL_LOCK = "poll-mailboxes"
 LOCK_RETRY_SECONDS = 0.2
+REDIS_FIRST_RETRY_SECONDS = 1.0
+REDIS_MAX_RETRY_SECONDS = 60.0
 # RFC 2177: a client re-issues IDLE at least every 29 minutes, before the server may log it out.
 MAX_IDLE_RENEW_SECONDS = 29 * 60.0
 
@@ -49,16 +52,28 @@ class LockedPoll:
         self.stopped = stopped
 
     def __call__(self) -> None:
+        delay = LOCK_RETRY_SECONDS
         while not self.stopped.is_set():
-            with exclusive(self.settings, POLL_LOCK) as lease:
-                if lease is not None:
-                    self._poll(lease.lost)
-                    return
-            self.stopped.wait(LOCK_RETRY_SECONDS)
+            try:
+                with exclusive(self.settings, POLL_LOCK) as lease:
+                    if lease is not None:
+                        self._poll(lease)
+                        return
+                delay = LOCK_RETRY_SECONDS
+            except redis.RedisError as error:
+                # Beat's poll cannot take the lock either, so waiting loses nothing.
+                delay = min(max(delay * 2, REDIS_FIRST_RETRY_SECONDS), REDIS_MAX_RETRY_SECONDS)
+                logger.warning("poll lock unavailable, retrying", extra={"error": type(error).__name__, "retry_seconds": delay})
+            self.stopped.wait(delay)
 
-    def _poll(self, lock_lost) -> None:
+    def _poll(self, lease: Lease) -> None:
+        # A poll stops between batches when its lock expired or the watcher
+        # stops. The mail left behind is fetched by the next poll.
+        def should_stop() -> bool:
+            return lease.lost() or self.stopped.is_set()
+
         try:
-            poll_mailbox(self.settings, self.mailbox_url, should_stop=lock_lost)
+            poll_mailbox(self.settings, self.mailbox_url, should_stop=should_stop)
             queue_due_replies(self.settings)
         except SQLAlchemyError as error:
             # NOTE: the mail of this poll waits for the next new mail or the

@@ -1,6 +1,6 @@
 """Watching one IMAP folder with IDLE (RFC 2177) on one long-lived connection.
 
-The watcher selects the folder, asks for a poll, and only then enters IDLE
+The watcher selects the folder, runs a poll, and only then enters IDLE
 on the same connection. The server reports every mail that arrives after
 the SELECT on that connection, either in the untagged responses of the
 NOOP before IDLE, or during IDLE. So a mail that arrives after the poll's
@@ -25,7 +25,8 @@ logger = logging.getLogger(__name__)
 
 # RFC 2177: servers may log out a client that stays in IDLE for 30 minutes
 # without activity, so clients re-issue IDLE at least every 29 minutes.
-# Ten minutes also keeps NAT tables and firewalls from dropping the connection.
+# The default is shorter, because NAT tables and firewalls often drop idle
+# connections sooner than that.
 DEFAULT_IDLE_RENEW_SECONDS = 600.0
 # idle_check waits at most this long at a time, so a stop request is seen within it.
 IDLE_CHECK_SECONDS = 1.0
@@ -64,7 +65,7 @@ class IdleWatcher:
         self._stopped = threading.Event()
 
     def stop(self) -> None:
-        """Ask the watcher to end; `run()` returns within about IDLE_CHECK_SECONDS plus a running poll."""
+        """Ask the watcher to end; `run()` returns within about IDLE_CHECK_SECONDS plus the end of a running poll."""
         self._stopped.set()
 
     def stopped(self) -> bool:
@@ -74,18 +75,27 @@ class IdleWatcher:
         """Watch the folder until `stop()`, reconnecting with exponential backoff after errors."""
         delay = FIRST_RETRY_SECONDS
         while not self.stopped():
+            sessions_before = self.sessions
             try:
                 self._session()
+            except POLL_ERRORS as error:
+                failure, level = "IDLE connection failed, reconnecting", logging.WARNING
+                error_name = type(error).__name__
+            except Exception as error:  # noqa: BLE001 - a watcher thread that ends would stop watching silently
+                # Only the type is logged: database errors can contain mail text in their parameters.
+                failure, level = "IDLE watcher failed, reconnecting", logging.ERROR
+                error_name = type(error).__name__
+            else:
                 if self.unsupported:
                     return
+                continue
+
+            # A session that got as far as SELECT starts the backoff anew.
+            if self.sessions > sessions_before:
                 delay = FIRST_RETRY_SECONDS
-            except POLL_ERRORS as error:
-                logger.warning(
-                    "IDLE connection failed, reconnecting",
-                    extra={"mailbox": self.mailbox.key, "error": type(error).__name__, "retry_seconds": delay},
-                )
-                self._stopped.wait(delay)
-                delay = min(delay * 2, MAX_RETRY_SECONDS)
+            logger.log(level, failure, extra={"mailbox": self.mailbox.key, "error": error_name, "retry_seconds": delay})
+            self._stopped.wait(delay)
+            delay = min(delay * 2, MAX_RETRY_SECONDS)
         logger.info("IDLE watcher stopped", extra={"mailbox": self.mailbox.key})
 
     def _session(self) -> None:

@@ -1,4 +1,4 @@
-"""The polling service that the Celery beat task and `helpdesk poll` call.
+"""The polling service that the Celery beat task, `helpdesk poll` and `helpdesk watch` call.
 
 Each mail is ingested in its own transaction keyed by mailbox, UIDVALIDITY
 and UID, so running a poll twice, or two polls at once, stores nothing twice.
