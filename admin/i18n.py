@@ -8,7 +8,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, request
-from flask_babel import Babel
+from flask_babel import Babel, format_decimal
 from flask_login import current_user
 
 from admin.security import PUBLIC_BLUEPRINT
@@ -63,6 +63,11 @@ def select_locale() -> str:
     return f"{page_language()}_BE"
 
 
+def format_score(score: float) -> str:
+    """Format a suggestion score with two decimals in the page's number format (30,32 in Dutch)."""
+    return format_decimal(score, format="#,##0.00")
+
+
 def init_i18n(app: Flask) -> Babel:
     compile_catalogs()
     app.config.update(
@@ -71,5 +76,7 @@ def init_i18n(app: Flask) -> Babel:
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS_DIR),
     )
     babel = Babel(app, locale_selector=select_locale)
-    app.jinja_env.globals.update(page_language=page_language, LANGUAGE_NAMES=LANGUAGE_NAMES, LANGUAGES=LANGUAGES)
+    app.jinja_env.globals.update(
+        page_language=page_language, LANGUAGE_NAMES=LANGUAGE_NAMES, LANGUAGES=LANGUAGES, format_score=format_score
+    )
     return babel

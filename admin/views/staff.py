@@ -15,7 +15,7 @@ from wtforms.validators import Optional, ValidationError
 
 from admin.auth import staff
 from admin.db import db
-from admin.i18n import TIMEZONE
+from admin.i18n import LANGUAGE_NAMES, TIMEZONE
 from admin.labels import AUDIT_ACTION_LABELS, AUDIT_OBJECT_LABELS
 from admin.views.model_forms import ModelForm
 from admin.views.access import ADMIN_ROLES, RoleRequiredMixin
@@ -80,6 +80,7 @@ class UserAdminView(RoleRequiredMixin, ModelView):
     }
     column_formatters = {
         "role": _format_role,
+        "language": lambda view, context, user, name: LANGUAGE_NAMES.get(user.language, user.language),
         "totp_secret": lambda view, context, user, name: _l("aan") if user.totp_secret else _l("uit"),
         "locked_until": _format_when,
         "last_login_at": _format_when,
@@ -89,7 +90,7 @@ class UserAdminView(RoleRequiredMixin, ModelView):
     form_args = {"email": {"validators": [_check_email]}}
     form_choices = {
         "role": [(role, label) for role, label in ROLE_LABELS.items()],
-        "language": [(code, code) for code in LANGUAGES],
+        "language": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
     }
     form_extra_fields = {
         "password": PasswordField(_l("Nieuw wachtwoord (leeg laten om het te houden)"), validators=[Optional()]),

@@ -23,7 +23,7 @@ from admin.rendering import format_size, sanitize_mail_html
 from admin.views.access import RoleRequiredMixin
 from admin.views.queue import user_names
 from admin.views.teams import assignable_staff, ticket_team_panel
-from admin.views.ticket_data import article_snippet, flash_form_errors, load_ticket, published_articles
+from admin.views.ticket_data import article_snippet, article_titles, flash_form_errors, load_ticket, published_articles, shown_terms
 from admin.views.ticket_forms import EraseForm, ReplyForm, RevealForm
 from admin.views.ticket_privacy import TicketPrivacyRoutes
 from helpdesk.accounts.models import Role, User
@@ -103,6 +103,8 @@ class TicketView(TicketPrivacyRoutes, RoleRequiredMixin, BaseView):
             sanitize_mail_html=sanitize_mail_html,
             format_size=format_size,
             format_score=lambda score: format_decimal(score, format="#,##0.00"),
+            article_titles=article_titles([*(ticket.draft_slugs or []), *suggested], ticket.language or "nl"),
+            shown_terms=shown_terms,
             Direction=Direction,
             DeliveryState=DeliveryState,
             TicketStatus=TicketStatus,

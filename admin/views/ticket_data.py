@@ -50,6 +50,32 @@ def published_articles(language: str) -> list[tuple[str, str]]:
     return sorted(titles.items(), key=lambda item: item[1].lower())
 
 
+def article_titles(slugs: list[str], language: str) -> dict[str, str]:
+    """Return the title of each article slug in `language`, else in Dutch; a slug without any article is left out."""
+    from kb.models import DEFAULT_LANGUAGE, Article
+
+    if not slugs:
+        return {}
+    rows = db().execute(
+        select(Article.slug, Article.language, Article.title).where(
+            Article.slug.in_(set(slugs)), Article.language.in_({language, DEFAULT_LANGUAGE})
+        )
+    ).all()
+    titles: dict[str, str] = {}
+    for row in sorted(rows, key=lambda row: row.language == language):
+        if row.title:
+            titles[row.slug] = row.title  # the ticket's language wins over Dutch
+    return titles
+
+
+def shown_terms(terms: list[str], language: str | None) -> list[str]:
+    """Return the matched words worth showing to staff: without stop words, the meaningful ones (niet, geen) included."""
+    from kb.text import MEANINGFUL_STOP_WORDS, fold, stop_words
+
+    ignored = stop_words(language or "nl") | MEANINGFUL_STOP_WORDS
+    return [term for term in terms if fold(term) not in ignored]
+
+
 def article_snippet(slug: str, language: str) -> str | None:
     """Return the text an inserted article adds to a draft: title, short answer and FAQ link."""
     from kb.drafts import faq_url
