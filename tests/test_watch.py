@@ -20,7 +20,7 @@ from helpdesk.config import Settings
 from helpdesk.ingest.idle import IdleWatcher
 from helpdesk.ingest.sources import parse_mailbox_url
 from tests.services.dovecot import DovecotServer
-from tests.services.mailflow import counts, question
+from tests.services.mailflow import counts, question, sender
 from tests.services.ports import free_port
 from tests.services.worker import settings_environment, wait_until
 from workers.locks import exclusive
@@ -118,6 +118,22 @@ def test_watch_ingests_new_mail_and_survives_restart(watch_settings, dovecot, im
     assert "session=2" in log
     assert "watch stopped" in log
     assert counts(watch_settings)["inbound"] == 3
+
+
+def test_watch_acknowledgement_sent_by_worker(watch_settings, imap_account, smtp_server, celery_worker, tmp_path):
+    settings = watch_settings.with_overrides(autoreply_enabled=True, smtp_url=smtp_server.url)
+    celery_worker(settings)
+    process, log_path = start_watch(settings, tmp_path)
+    try:
+        wait_until(lambda: "IDLE watcher connected" in log_path.read_text(), ARRIVAL_TIMEOUT_SECONDS, "the IDLE connection")
+        imap_account.append(question(1))
+        received = smtp_server.wait_for(1, timeout=ARRIVAL_TIMEOUT_SECONDS)
+    finally:
+        exit_code = stop_watch(process)
+
+    assert exit_code == 0, log_path.read_text()
+    assert tickets(settings) == 1
+    assert received[0].envelope_to == [sender(1)]
 
 
 def test_mail_between_poll_and_idle_is_ingested(watch_settings, imap_account):
