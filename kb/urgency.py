@@ -236,11 +236,14 @@ def _recent_weekday(text: str, reference: dt.date) -> bool:
 
 def _pep_window(sentences: list[str], reference: dt.date) -> bool:
     dates = [_explicit_dates(sentence, reference) for sentence in sentences]
-    mentions_old = any(OLD.search(sentence) for sentence in sentences)
-    mentions_recent = any(RECENT.search(sentence) or WEEKDAY.search(sentence) for sentence in sentences)
-    mentions_date = any(dates)
 
     for position, sentence in enumerate(sentences):
+        condom_incident = CONDOM_INCIDENT.search(sentence)
+        unprotected = UNPROTECTED.search(sentence)
+        # Only these two kinds of sentence can decide; the rest of the checks
+        # are costly searches, so they run for those alone.
+        if not (condom_incident or unprotected):
+            continue
         nearby = " ".join(sentences[max(0, position - 1): position + 2])
         recent_here = bool(RECENT.search(nearby) or _recent_weekday(nearby, reference)) and not OLD.search(sentence)
         if dates[position]:
@@ -248,27 +251,33 @@ def _pep_window(sentences: list[str], reference: dt.date) -> bool:
             recent_here = any(reference - date <= dt.timedelta(days=PEP_WINDOW_DAYS) for date in dates[position])
         hypothetical = bool(HYPOTHETICAL.search(sentence))
 
-        if CONDOM_INCIDENT.search(sentence):
+        if condom_incident:
             if recent_here:
                 return True
             # Told without any date: assume it just happened, unless it is a "what if".
-            if not (mentions_recent or mentions_old or mentions_date or hypothetical):
+            if not (_mentions_time(sentences) or any(dates) or hypothetical):
                 return True
-        if UNPROTECTED.search(sentence) and recent_here and not hypothetical:
+        if unprotected and recent_here and not hypothetical:
             return True
     return False
+
+
+def _mentions_time(sentences: list[str]) -> bool:
+    """Tell whether any sentence says when something happened, recently or long ago."""
+    return any(RECENT.search(sentence) or WEEKDAY.search(sentence) for sentence in sentences) or any(
+        OLD.search(sentence) for sentence in sentences
+    )
 
 
 def _danger(sentences: list[str]) -> bool:
     for position, sentence in enumerate(sentences):
         if HYPOTHETICAL.search(sentence):
             continue
-        nearby = " ".join(sentences[max(0, position - 1): position + 2])
         if DANGER_SIGNS.search(sentence):
             return True
         if CONFINEMENT.search(sentence) and not SUSPICION.search(sentence):
             return True
-        if VIOLENCE.search(sentence) and IMMEDIATE.search(nearby):
+        if VIOLENCE.search(sentence) and IMMEDIATE.search(" ".join(sentences[max(0, position - 1): position + 2])):
             return True
     return False
 
@@ -279,10 +288,11 @@ def _minor(sentences: list[str]) -> bool:
             continue
         if MINOR_SIGNS.search(sentence):
             return True
+        if not LOOKS_YOUNG.search(sentence):
+            continue
         nearby = " ".join(sentences[max(0, position - 1): position + 2])
         # An age in an advert proves nothing: adverts state 18 or more whatever the truth.
-        adult_age_stated = ADULT_AGE.search(nearby) and not ADVERT.search(nearby)
-        if LOOKS_YOUNG.search(sentence) and not adult_age_stated:
+        if not (ADULT_AGE.search(nearby) and not ADVERT.search(nearby)):
             return True
     return False
 
