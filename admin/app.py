@@ -20,6 +20,7 @@ from admin.views.account import AccountView, HomeView
 from admin.views.editor import ArticleEditorView
 from admin.views.editor_questions import QuestionGroupsView
 from admin.views.macros import MacroAdminView
+from admin.views.model_wording import staff_flashes
 from admin.views.queue import TicketQueueView
 from admin.views.staff import AuditLogView, UserAdminView
 from admin.views.stats import StatisticsView
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _init_admin(app, sessions)
     app.register_blueprint(public.blueprint)
     _register_error_pages(app)
+    app.jinja_env.globals["staff_flashes"] = staff_flashes
     app.wsgi_app = HealthMiddleware(app.wsgi_app, settings)
     return app
 

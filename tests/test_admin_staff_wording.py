@@ -4,7 +4,7 @@ from helpdesk.accounts.models import Role
 from helpdesk.db import session_scope
 from helpdesk.tickets.models import Suggestion, Ticket
 from kb.models import Article, ArticleStatus
-from tests.admin_fixtures import admin_user, agent, agent_client, app, client, login, make_ticket, make_user  # noqa: F401 (pytest fixtures)
+from tests.admin_fixtures import admin_user, agent, agent_client, app, client, csrf_token, login, make_ticket, make_user  # noqa: F401 (pytest fixtures)
 
 
 def test_user_pages_name_languages(client, settings, admin_user):
@@ -37,3 +37,78 @@ def test_ticket_lists_article_titles_and_meaningful_words(agent_client, settings
     assert ">klanten-met-relatie<" not in page
     assert "gevonden woorden: relatie<" in page
     assert "12,50" in page
+
+
+STOCK_WORDING = ("Record", "Failed to", "The password has", "objecten", "Er bestaat al.")
+
+
+def post_new_user(client, email: str, password: str):
+    token = csrf_token(client, "/admin/users/new/")
+    data = {"csrf_token": token, "email": email, "display_name": "Nieuwe Collega", "role": "agent", "language": "nl", "active": "y", "password": password}
+    return client.post("/admin/users/new/", data=data, follow_redirects=True)
+
+
+def assert_no_stock_wording(page: str) -> None:
+    for text in STOCK_WORDING:
+        assert text not in page, text
+
+
+def test_new_user_form_has_no_edit_only_fields(client, admin_user):
+    login(client, "admin@helpdesk.test")
+
+    form = client.get("/admin/users/new/").get_data(as_text=True)
+
+    assert "Wachtwoord (minstens 12 tekens)" in form
+    assert "leeg laten" not in form
+    assert "Tweestapsverificatie resetten" not in form
+    assert "Deblokkeren" not in form
+
+
+def test_edit_user_form_keeps_edit_fields(client, admin_user, agent):
+    login(client, "admin@helpdesk.test")
+
+    form = client.get(f"/admin/users/edit/?id={agent}").get_data(as_text=True)
+
+    assert "leeg laten" in form
+    assert "Tweestapsverificatie resetten" in form
+    assert "Deblokkeren" in form
+
+
+def test_short_password_rejected_in_dutch(client, admin_user):
+    login(client, "admin@helpdesk.test")
+
+    page = post_new_user(client, "nieuw@helpdesk.test", "kort").get_data(as_text=True)
+
+    assert "Het wachtwoord heeft 4 tekens: gebruik er minstens 12." in page
+    assert_no_stock_wording(page)
+
+
+def test_existing_address_rejected_with_subject(client, admin_user, agent):
+    login(client, "admin@helpdesk.test")
+
+    page = post_new_user(client, "agent@helpdesk.test", "een lang genoeg wachtwoord").get_data(as_text=True)
+
+    assert "Er bestaat al een account met dit e-mailadres." in page
+    assert_no_stock_wording(page)
+
+
+def test_created_user_confirmed_in_dutch(client, admin_user):
+    login(client, "admin@helpdesk.test")
+
+    page = post_new_user(client, "nieuw@helpdesk.test", "een lang genoeg wachtwoord").get_data(as_text=True)
+
+    assert "Aangemaakt." in page
+    assert 'title="Bewerken"' in page
+    assert_no_stock_wording(page)
+
+
+def test_missing_user_and_empty_list_in_dutch(client, admin_user):
+    login(client, "admin@helpdesk.test")
+
+    missing = client.get("/admin/users/edit/?id=999", follow_redirects=True).get_data(as_text=True)
+    macros = client.get("/admin/macros/").get_data(as_text=True)
+
+    assert "Dit item bestaat niet (meer)." in missing
+    assert_no_stock_wording(missing)
+    assert "Er staat nog niets in deze lijst." in macros
+    assert_no_stock_wording(macros)

@@ -9,11 +9,12 @@ from wtforms.validators import ValidationError
 from admin.auth import staff
 from admin.i18n import LANGUAGE_NAMES
 from admin.views.model_forms import ModelForm
+from admin.views.model_wording import StaffWordingMixin
 from admin.views.access import RoleRequiredMixin
 from helpdesk.tickets.macros import MANAGER_ROLES, Macro, MacroError, prepare_macro
 
 
-class MacroAdminView(RoleRequiredMixin, ModelView):
+class MacroAdminView(StaffWordingMixin, RoleRequiredMixin, ModelView):
     allowed_roles = MANAGER_ROLES
     form_base_class = ModelForm
     can_delete = False  # deactivate instead, so the history of inserted macros keeps its ids

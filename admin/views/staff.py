@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import flash, request
 from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.validators import Unique
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField
@@ -18,11 +19,13 @@ from admin.db import db
 from admin.i18n import LANGUAGE_NAMES, TIMEZONE
 from admin.labels import AUDIT_ACTION_LABELS, AUDIT_OBJECT_LABELS
 from admin.views.model_forms import ModelForm
+from admin.views.model_wording import StaffWordingMixin
 from admin.views.access import ADMIN_ROLES, RoleRequiredMixin
 from admin.views.queue import user_names
 from helpdesk.accounts.models import Role, User
 from helpdesk.accounts.services import (
     LANGUAGES,
+    MIN_PASSWORD_LENGTH,
     AccountError,
     AuditQuery,
     audit,
@@ -55,7 +58,7 @@ def _check_email(form, field) -> None:
         raise ValidationError(str(_l("%(value)r is geen geldig e-mailadres: gebruik de vorm naam@voorbeeld.be.", value=email)))
 
 
-class UserAdminView(RoleRequiredMixin, ModelView):
+class UserAdminView(StaffWordingMixin, RoleRequiredMixin, ModelView):
     """Staff accounts. Passwords are set here or with `helpdesk user reset-password`; hashes are never shown."""
 
     allowed_roles = ADMIN_ROLES
@@ -101,6 +104,17 @@ class UserAdminView(RoleRequiredMixin, ModelView):
     def __init__(self, session, **kwargs) -> None:
         super().__init__(User, session, name=_l("Gebruikers"), endpoint="users", url="users", **kwargs)
 
+    def create_form(self, obj=None):
+        # Resetting TOTP and unlocking apply to an existing account only.
+        form = _with_own_unique_message(super().create_form(obj))
+        del form.reset_totp
+        del form.unlock
+        form.password.label.text = str(_l("Wachtwoord (minstens %(minimum)s tekens)", minimum=MIN_PASSWORD_LENGTH))
+        return form
+
+    def edit_form(self, obj=None):
+        return _with_own_unique_message(super().edit_form(obj))
+
     def on_model_change(self, form, user: User, is_created: bool) -> None:
         user.email = normalize_email(user.email or "")
         if isinstance(user.role, str):
@@ -108,6 +122,9 @@ class UserAdminView(RoleRequiredMixin, ModelView):
         password = form.password.data or ""
         if is_created and not password:
             raise ValidationError(str(_l("Een nieuw account heeft een wachtwoord nodig.")))
+        if password and len(password) < MIN_PASSWORD_LENGTH:
+            message = _l("Het wachtwoord heeft %(length)s tekens: gebruik er minstens %(minimum)s.", length=len(password), minimum=MIN_PASSWORD_LENGTH)
+            raise ValidationError(str(message))
         try:
             if is_created:
                 user.password_hash = hash_password(password)
@@ -124,6 +141,13 @@ class UserAdminView(RoleRequiredMixin, ModelView):
         change = "user_created" if is_created else "user_changed"
         audit(self.session, staff(), "settings", "user", user.id, detail={"change": change, "role": user.role.value})
         self.session.commit()
+
+
+def _with_own_unique_message(form):
+    for validator in form.email.validators:
+        if isinstance(validator, Unique):
+            validator.message = _l("Er bestaat al een account met dit e-mailadres.")
+    return form
 
 
 class AuditLogView(RoleRequiredMixin, BaseView):
