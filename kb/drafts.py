@@ -111,6 +111,27 @@ def render_draft(
     )
 
 
+# Placeholder for the articles while the fixed paragraphs of a template are read.
+_ARTICLES_MARK = "\x00articles\x00"
+
+
+@lru_cache(maxsize=16)
+def fixed_paragraphs(team: str, language: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return the opening and the closing paragraphs that every draft in `language` has.
+
+    They are the template's greeting, thanks, closing question and sign-off
+    with `team` as the signature, each with its whitespace collapsed, so that
+    they can be removed from a sent answer.
+    """
+    marker = DraftArticle(slug="", title=_ARTICLES_MARK, short_answer=_ARTICLES_MARK, url=_ARTICLES_MARK, in_language=True)
+    text = _environment().get_template(f"{language}/{DRAFT_TEMPLATE}").render(
+        articles=[marker], blocks=set(), team=team, faq_url=lambda slug: ""
+    )
+    paragraphs = [" ".join(part.split()) for part in text.split("\n\n") if part.strip()]
+    position = next(number for number, paragraph in enumerate(paragraphs) if _ARTICLES_MARK in paragraph)
+    return tuple(paragraphs[:position]), tuple(paragraphs[position + 1 :])
+
+
 def compose_draft(
     session: Session,
     settings: Settings,

@@ -2,7 +2,9 @@
 
 A proposal only prefills the editor's form: nothing is stored until the editor
 creates the draft. Every text is redacted again, because a staff answer is
-stored as written and may greet the client by name.
+stored as written and may greet the client by name. Links to our own public
+FAQ are kept as relative Markdown links, which the publication check accepts,
+instead of becoming "[link]".
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from helpdesk.config import Settings
 from helpdesk.redaction import redact
 from helpdesk.tickets.models import DeliveryState, Direction, Message, Ticket
+from kb.drafts import fixed_paragraphs
 from kb.language import detect_language
 from kb.mining_models import QuestionGroup
-from kb.models import DEFAULT_LANGUAGE, LANGUAGES
+from kb.models import DEFAULT_LANGUAGE, LANGUAGES, Article
 from kb.text import fold, split_sentences
 
 MAX_SLUG_LENGTH = 60
@@ -29,10 +33,15 @@ _THANKS = re.compile(
     r"^(bedankt|dank je|dank u|merci|thank you|thanks)\b[^\n]{0,40}(vraag|bericht|mail|question|message)[^\n]{0,20}$", re.I
 )
 _SIGN_OFF = re.compile(
-    r"^(groeten|vriendelijke groet|met vriendelijke groet|hartelijke groet|veel groeten|cordialement|"
+    r"^(groeten|(met )?(vriendelijke|hartelijke) groet(en)?|veel groeten|(bien )?cordialement|"
     r"bien à (toi|vous)|amicalement|kind regards|best regards|regards|best wishes)\b",
     re.I,
 )
+
+# A path on our own site: letters, digits, dashes and slashes, so that a
+# full stop or bracket after the link stays in the sentence.
+_OWN_PATH = r"(/[\w/-]*)?"
+_FAQ_PATH = re.compile(r"^/faq/([a-z]{2})/([a-z0-9-]+)/?$")
 
 
 class ProposalError(ValueError):
@@ -72,16 +81,61 @@ def generic_question(subject: str, text: str) -> str:
     return redact(subject or "").text.strip()
 
 
-def answer_paragraphs(body: str) -> list[str]:
-    """Split a redacted staff answer into paragraphs without its greeting, thanks and sign-off."""
-    paragraphs = [part.strip() for part in re.split(r"\n\s*\n", redact(body or "").text) if part.strip()]
-    while paragraphs and (_GREETING.match(paragraphs[0]) or _THANKS.match(paragraphs[0])):
+def answer_paragraphs(session: Session, settings: Settings, body: str) -> list[str]:
+    """Split a staff answer into redacted paragraphs without its greeting, thanks, closing and sign-off.
+
+    The fixed paragraphs of the reply-draft templates count as greeting and
+    closing in every language, next to the common forms staff type themselves.
+    """
+    paragraphs = [part.strip() for part in re.split(r"\n\s*\n", body or "") if part.strip()]
+    openings: set[str] = set()
+    closings: set[str] = set()
+    for language in LANGUAGES:
+        opening, closing = fixed_paragraphs(settings.from_name, language)
+        openings.update(opening)
+        closings.update(closing)
+
+    def is_opening(paragraph: str) -> bool:
+        return " ".join(paragraph.split()) in openings or bool(_GREETING.match(paragraph) or _THANKS.match(paragraph))
+
+    def is_closing(paragraph: str) -> bool:
+        return " ".join(paragraph.split()) in closings or bool(_SIGN_OFF.match(paragraph))
+
+    while paragraphs and is_opening(paragraphs[0]):
         paragraphs.pop(0)
     for position, paragraph in enumerate(paragraphs):
-        if _SIGN_OFF.match(paragraph):
+        if is_closing(paragraph):
             paragraphs = paragraphs[:position]
             break
-    return paragraphs
+    return [_redact_keeping_own_links(session, settings, paragraph) for paragraph in paragraphs]
+
+
+def _redact_keeping_own_links(session: Session, settings: Settings, text: str) -> str:
+    """Redact `text`, with each link to our public site turned into a relative Markdown link first.
+
+    The links are set aside during redaction, because the URL detector
+    does not know our own address and would replace them by "[link]".
+    """
+    own_link = re.compile(re.escape(settings.public_url) + _OWN_PATH)
+    links: list[str] = []
+
+    def set_aside(match: re.Match) -> str:
+        links.append(_relative_link(session, match.group(1) or "/"))
+        return f"\ue000{len(links) - 1}\ue001"
+
+    redacted_text = redact(own_link.sub(set_aside, text)).text
+    return re.sub("\ue000(\\d+)\ue001", lambda match: links[int(match.group(1))], redacted_text)
+
+
+def _relative_link(session: Session, path: str) -> str:
+    """Return a Markdown link to `path` on our site, named by the article's title when it is one."""
+    label = path
+    faq = _FAQ_PATH.match(path)
+    if faq is not None:
+        language, slug = faq.groups()
+        title = session.scalar(select(Article.title).where(Article.slug == slug, Article.language == language))
+        label = title or path
+    return f"[{label}]({path})"
 
 
 def _short_answer(paragraphs: list[str]) -> str:
@@ -102,8 +156,12 @@ def is_sent_answer(message: Message | None) -> bool:
     )
 
 
-def from_message(session: Session, message_id: int) -> Proposal:
-    """Propose an article from a sent answer: the client's question as title, the answer as text."""
+def from_message(session: Session, settings: Settings, message_id: int) -> Proposal:
+    """Propose an article from a sent answer: the client's first question as title, the answer as text.
+
+    The first question names the topic; a follow-up mail often asks a detail
+    that makes no sense as an article title.
+    """
     answer = session.get(Message, message_id)
     if not is_sent_answer(answer):
         raise ProposalError(f"message {message_id} is not a sent staff answer: choose an answer that was sent.")
@@ -115,13 +173,13 @@ def from_message(session: Session, message_id: int) -> Proposal:
             Message.is_automatic.is_(False),
             Message.id < answer.id,
         )
-        .order_by(Message.id.desc())
+        .order_by(Message.id)
         .limit(1)
     )
     ticket = session.get(Ticket, answer.ticket_id)
     title = generic_question(question.subject, question.new_text or question.body) if question else ""
     title = title or redact(ticket.subject or "").text
-    paragraphs = answer_paragraphs(answer.body)
+    paragraphs = answer_paragraphs(session, settings, answer.body)
     language = _language(ticket.language or (question.language if question else None), title)
     return Proposal(
         title=title,
@@ -134,14 +192,14 @@ def from_message(session: Session, message_id: int) -> Proposal:
     )
 
 
-def from_group(session: Session, group_id: int) -> Proposal:
+def from_group(session: Session, settings: Settings, group_id: int) -> Proposal:
     """Propose an article from a question group: its closest example as title, a sent answer as text."""
     group = session.get(QuestionGroup, group_id)
     if group is None:
         raise ProposalError(f"question group {group_id} was not found: run `helpdesk faq mine` and choose a listed group.")
     title = redact(group.examples[0]).text if group.examples else group.label
     answer = _latest_sent_answer(session, group.ticket_ids or [])
-    paragraphs = answer_paragraphs(answer.body) if answer is not None else []
+    paragraphs = answer_paragraphs(session, settings, answer.body) if answer is not None else []
     return Proposal(
         title=generic_question("", title) or title,
         short_answer=_short_answer(paragraphs),

@@ -16,7 +16,7 @@ from sqlalchemy import not_, select
 
 from admin import public
 from admin.auth import staff
-from admin.db import db
+from admin.db import current_settings, db
 from admin.forms import EmptyForm
 from admin.views.access import RoleRequiredMixin, ticket_visible
 from admin.views.queue import user_names
@@ -182,12 +182,12 @@ class ArticleEditorView(RoleRequiredMixin, BaseView):
                 answer = session.get(Message, message_id)
                 if answer is not None and not ticket_visible(answer.ticket_id):
                     abort(404)
-                proposal = promotion.from_message(session, message_id)
+                proposal = promotion.from_message(session, current_settings(), message_id)
             elif group_id := request.args.get("group", type=int):
                 group = session.get(QuestionGroup, group_id)
                 if group is not None and groups_with_hidden_tickets(session, staff(), [group]):
                     abort(404)
-                proposal = promotion.from_group(session, group_id)
+                proposal = promotion.from_group(session, current_settings(), group_id)
             else:
                 return {"language": DEFAULT_LANGUAGE}
         except promotion.ProposalError as error:
