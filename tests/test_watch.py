@@ -8,9 +8,11 @@ test only when a mail is not ingested at all before the IDLE renewal time.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import pytest
 from helpdesk.config import Settings
 from helpdesk.ingest.idle import IdleWatcher
 from helpdesk.ingest.sources import parse_mailbox_url
+from tests.services import dovecot as dovecot_services
 from tests.services.dovecot import DovecotServer
 from tests.services.mailflow import counts, question, sender
 from tests.services.ports import free_port
@@ -214,6 +217,34 @@ def test_poll_retries_while_redis_is_down(watch_settings, imap_account):
     assert still_retrying
     assert not thread.is_alive()
     assert tickets(watch_settings) == 0
+
+
+@pytest.fixture
+def dovecot_without_idle(monkeypatch):
+    """A Dovecot of this test alone that announces no IDLE capability."""
+    # Doubled braces, because the server formats the template with str.format.
+    without_idle = "protocol imap {{\n  imap_capability = IMAP4rev1 LITERAL+ UIDPLUS MOVE\n}}\n"
+    monkeypatch.setattr(dovecot_services, "CONFIG_TEMPLATE", dovecot_services.CONFIG_TEMPLATE + without_idle)
+    root = Path(tempfile.mkdtemp(prefix="helpdesk-dovecot-"))
+    root.chmod(0o755)
+    server = DovecotServer(root)
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def test_watcher_leaves_server_without_idle(dovecot_without_idle, settings):
+    account = dovecot_without_idle.add_user()
+    polls = []
+    watcher = IdleWatcher(settings, parse_mailbox_url(account.imap_url), lambda: polls.append(1), IDLE_RENEW_SECONDS)
+
+    thread = run_watcher(watcher)
+    thread.join(STOP_TIMEOUT_SECONDS)
+
+    assert not thread.is_alive()
+    assert watcher.unsupported
+    assert polls == []
 
 
 def test_watch_without_idle_setting_waits_for_sigterm(watch_settings, imap_account, tmp_path):
