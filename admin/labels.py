@@ -65,6 +65,7 @@ AUDIT_ACTION_LABELS = {
     "erase": _l("gewist"),
     "publish": _l("gepubliceerd"),
     "unpublish": _l("publicatie ingetrokken"),
+    "reauth_failed": _l("bevestiging met wachtwoord of code mislukt"),
 }
 
 AUDIT_OBJECT_LABELS = {
@@ -77,3 +78,59 @@ AUDIT_OBJECT_LABELS = {
     "mailbox_route": _l("mailboxroute"),
 }
 
+
+# The keys of AuditEntry.detail, in the order the audit log shows them.
+AUDIT_DETAIL_LABELS = {
+    "change": _l("wijziging"),
+    "failure": _l("reden"),
+    "failed_logins": _l("mislukte pogingen na elkaar"),
+    "locked": _l("geblokkeerd"),
+    "role": _l("rol"),
+    "via": _l("via"),
+    "added": _l("toegevoegd"),
+    "removed": _l("verwijderd"),
+    "mailbox": _l("mailbox"),
+    "from": _l("van team"),
+    "to": _l("naar team"),
+    "from_team": _l("van team"),
+    "to_team": _l("naar team"),
+    "set": _l("ingesteld"),
+    "ticket_id": _l("ticket"),
+    "source_id": _l("samengevoegd ticket"),
+    "messages": _l("berichten"),
+    "retry": _l("opnieuw geprobeerd"),
+    "raw": _l("ruw bericht"),
+    "slug": _l("artikel"),
+    "language": _l("taal"),
+    "version": _l("versie"),
+    "restored_version": _l("teruggezette versie"),
+    "image_id": _l("afbeelding"),
+}
+
+# Stored values of the "change", "failure" and "via" keys.
+AUDIT_DETAIL_VALUE_LABELS = {
+    "user_created": _l("account aangemaakt"),
+    "user_changed": _l("account gewijzigd"),
+    "password": _l("eigen wachtwoord gewijzigd"),
+    "password_reset": _l("wachtwoord opnieuw ingesteld"),
+    "unlock": _l("blokkering opgeheven"),
+    "totp_enabled": _l("tweestapsverificatie aangezet"),
+    "totp_disabled": _l("tweestapsverificatie uitgezet"),
+    "team_created": _l("team aangemaakt"),
+    "team_renamed": _l("team hernoemd"),
+    "team_deleted": _l("team verwijderd"),
+    "team_members": _l("leden gewijzigd"),
+    "reply_address": _l("antwoordadres gewijzigd"),
+    "macro_created": _l("standaardantwoord aangemaakt"),
+    "macro_changed": _l("standaardantwoord gewijzigd"),
+    "edited": _l("tekst gewijzigd"),
+    "restored": _l("oudere versie teruggezet"),
+    "image_added": _l("afbeelding toegevoegd"),
+    "invalid": _l("onbekend adres of fout wachtwoord"),
+    "locked": _l("account geblokkeerd"),
+    "inactive": _l("account uitgeschakeld"),
+    "totp_required": _l("verificatiecode ontbrak"),
+    "totp_invalid": _l("verificatiecode fout"),
+    "totp_replayed": _l("verificatiecode al gebruikt"),
+    "cli": _l("opdrachtregel"),
+}

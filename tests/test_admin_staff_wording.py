@@ -112,3 +112,27 @@ def test_missing_user_and_empty_list_in_dutch(client, admin_user):
     assert_no_stock_wording(missing)
     assert "Er staat nog niets in deze lijst." in macros
     assert_no_stock_wording(macros)
+
+
+def test_audit_details_read_as_dutch(client, settings, admin_user, agent):
+    from helpdesk.accounts.services import audit
+    from helpdesk.teams.models import Team
+
+    with session_scope(settings) as session:
+        team = Team(name="Team Gezondheid")
+        session.add(team)
+        session.flush()
+        audit(session, None, "login_failed", "user", agent, detail={"failure": "totp_invalid", "failed_logins": 2})
+        audit(session, None, "settings", "team", team.id, detail={"change": "team_members", "added": [agent], "removed": []})
+        audit(session, None, "settings", "mailbox_route", 1, detail={"mailbox": "maildir:/srv/mail", "from": None, "to": team.id})
+        audit(session, None, "settings", "user", agent, detail={"change": "user_created", "role": "agent"})
+    login(client, "admin@helpdesk.test")
+
+    page = client.get("/admin/audit/").get_data(as_text=True)
+
+    assert "reden: verificatiecode fout; mislukte pogingen na elkaar: 2" in page
+    assert "wijziging: leden gewijzigd; toegevoegd: Agent Anna; verwijderd: niemand" in page
+    assert "van team: geen team; naar team: Team Gezondheid" in page
+    assert "wijziging: account aangemaakt; rol: medewerker" in page
+    for code in ("totp_invalid", "failed_logins", "team_members", "from=None", "user_created", "role=agent"):
+        assert code not in page, code

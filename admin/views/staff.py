@@ -18,6 +18,7 @@ from admin.auth import staff
 from admin.db import db
 from admin.i18n import LANGUAGE_NAMES, TIMEZONE
 from admin.labels import AUDIT_ACTION_LABELS, AUDIT_OBJECT_LABELS
+from admin.views.audit_details import describe_detail, team_names
 from admin.views.model_forms import ModelForm
 from admin.views.model_wording import StaffWordingMixin
 from admin.views.access import ADMIN_ROLES, RoleRequiredMixin
@@ -181,6 +182,8 @@ class AuditLogView(RoleRequiredMixin, BaseView):
             object_labels=AUDIT_OBJECT_LABELS,
             users=sorted(user_names().items(), key=lambda item: item[1].lower()),
             user_names=user_names(),
+            describe_detail=describe_detail,
+            teams=team_names(),
         )
         return html, status
 
