@@ -173,11 +173,14 @@ class ArticleIndex:
         if not self.articles or not terms:
             return []
         scores = np.zeros(len(self.articles))
+        # Terms that no article contains match no hit, so only the others are kept for _matched_terms.
+        indexed: list[tuple[frozenset[int], set[str]]] = []
         for key, term in terms.items():
             posting = self.postings.get(key)
             if posting is not None:
                 positions, impacts = posting
                 scores[positions] += term.weight * impacts
+                indexed.append((self._documents_with(key), term.sources))
 
         slug_scores = np.zeros(len(self.slugs))
         np.maximum.at(slug_scores, self.doc_slug, scores)
@@ -190,18 +193,11 @@ class ArticleIndex:
                 break
             slug = self.slugs[slug_position]
             document = self._best_document(slug, scores, language)
-            hits.append(SearchHit(slug, score, self.articles[document], self._matched_terms(terms, document)))
+            hits.append(SearchHit(slug, score, self.articles[document], _matched_terms(indexed, document)))
         return hits
 
     def _best_document(self, slug: str, scores: np.ndarray, language: str) -> int:
         return max(self.slug_documents[slug], key=lambda position: (scores[position], self.articles[position].language == language))
-
-    def _matched_terms(self, terms: dict[str, Term], document: int) -> list[str]:
-        matched: set[str] = set()
-        for key, term in terms.items():
-            if document in self._documents_with(key):
-                matched.update(term.sources)
-        return sorted(matched)
 
     def _documents_with(self, key: str) -> frozenset[int]:
         documents = self._document_sets.get(key)
@@ -210,3 +206,12 @@ class ArticleIndex:
             documents = frozenset(posting[0].tolist()) if posting is not None else frozenset()
             self._document_sets[key] = documents
         return documents
+
+
+def _matched_terms(indexed: list[tuple[frozenset[int], set[str]]], document: int) -> list[str]:
+    """Return the sorted source words of the query terms that `document` contains."""
+    matched: set[str] = set()
+    for documents, sources in indexed:
+        if document in documents:
+            matched.update(sources)
+    return sorted(matched)

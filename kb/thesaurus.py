@@ -170,6 +170,9 @@ def find_concepts(thesaurus: CompiledThesaurus, stems: list[str], surface: list[
                     spans.append([(position, position + 1) for position in positions])
                 else:
                     spans.append([(start, start + len(part)) for start in _find_phrase(stems, positions_of, part)])
+                if not spans[-1]:
+                    # A part missing from the text decides the rule; most rules stop at their first part.
+                    break
             if any(not part_spans for part_spans in spans):
                 continue
             first_spans, second_spans = spans[0], spans[-1]
