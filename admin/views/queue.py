@@ -19,6 +19,7 @@ from helpdesk.accounts.models import User
 from helpdesk.teams.access import default_team_filter, queue_scope, team_choices
 from helpdesk.tickets.models import TicketStatus
 from helpdesk.tickets.queue import (
+    ASSIGNED_TO_ME,
     SORT_COLUMNS,
     UNASSIGNED,
     QueueQuery,
@@ -97,7 +98,7 @@ class TicketQueueView(RoleRequiredMixin, BaseView):
         session = db()
         # Without a choice in the URL the default applies, and links leave it out.
         team_filter = query.team or default_team_filter(session, staff())
-        page = queue_page(session, query, scope=queue_scope(session, staff(), team_filter))
+        page = queue_page(session, query, scope=queue_scope(session, staff(), team_filter), user_id=staff().id)
         teams = team_choices(session, staff())
         html = self.render(
             "admin/queue.html",
@@ -113,6 +114,7 @@ class TicketQueueView(RoleRequiredMixin, BaseView):
             team_names=dict(teams),
             team_filter=team_filter,
             UNASSIGNED=UNASSIGNED,
+            ASSIGNED_TO_ME=ASSIGNED_TO_ME,
             sort_labels=SORT_LABELS,
         )
         return html, status

@@ -28,6 +28,7 @@ PAGE_SIZE = 25
 MAX_SEARCH_WORDS = 8
 MAX_AGE_DAYS = 3650
 UNASSIGNED = "none"
+ASSIGNED_TO_ME = "me"  # the user who views the queue, so that "my tickets" is a link anyone can keep
 MAX_ID = 2**31 - 1  # the largest PostgreSQL integer, the type of every id column
 # A search shows at most this many tickets (40 pages) and shows "more than"
 # beyond it, because counting every match of a common word reads most tickets.
@@ -61,7 +62,7 @@ class QueueQuery:
     status: Optional[TicketStatus] = None
     theme: Optional[str] = None
     language: Optional[str] = None
-    assignee: Optional[int | str] = None  # a user id, or UNASSIGNED
+    assignee: Optional[int | str] = None  # a user id, UNASSIGNED or ASSIGNED_TO_ME
     older_than_days: Optional[int] = None  # created more than this many days ago
     urgent: bool = False
     delivery_problem: bool = False  # only tickets with a failed or bounced reply
@@ -117,7 +118,7 @@ def parse_query(args: dict[str, str]) -> QueueQuery:
             raise QueueQueryError(f"Status {status!r} bestaat niet: kies {choices}.") from None
 
     assignee: int | str | None = args.get("assignee") or None
-    if assignee is not None and assignee != UNASSIGNED:
+    if assignee is not None and assignee not in (UNASSIGNED, ASSIGNED_TO_ME):
         if parse_id(assignee) is None:
             raise QueueQueryError(f"Toegewezen aan {assignee!r} is geen gebruikersnummer: kies een naam uit de lijst.")
         assignee = parse_id(assignee)
@@ -229,7 +230,9 @@ def _like(word: str) -> str:
     return f"%{escaped}%"
 
 
-def _conditions(session: Session, query: QueueQuery, now: dt.datetime) -> list[ColumnElement[bool]]:
+def _conditions(
+    session: Session, query: QueueQuery, now: dt.datetime, user_id: int | None = None
+) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if query.status is not None:
         conditions.append(Ticket.status == query.status)
@@ -239,6 +242,8 @@ def _conditions(session: Session, query: QueueQuery, now: dt.datetime) -> list[C
         conditions.append(Ticket.language == query.language)
     if query.assignee == UNASSIGNED:
         conditions.append(Ticket.assignee_id.is_(None))
+    elif query.assignee == ASSIGNED_TO_ME:
+        conditions.append(Ticket.assignee_id == user_id if user_id is not None else false())
     elif query.assignee is not None:
         conditions.append(Ticket.assignee_id == query.assignee)
     if query.older_than_days is not None:
@@ -307,10 +312,15 @@ def _count(session: Session, conditions: list[ColumnElement[bool]], limit: int |
 
 
 def queue_page(
-    session: Session, query: QueueQuery, now: dt.datetime | None = None, scope: ColumnElement[bool] | None = None
+    session: Session,
+    query: QueueQuery,
+    now: dt.datetime | None = None,
+    scope: ColumnElement[bool] | None = None,
+    user_id: int | None = None,
 ) -> QueuePage:
     """Return one page of tickets that match `query` and `scope` (the tickets the user may see), and their count.
 
+    `user_id` is the viewing user, whom the ASSIGNED_TO_ME filter selects.
     A search is counted up to SEARCH_COUNT_LIMIT, and QueuePage.more is set when it matches more.
     """
     now = now or utcnow()
@@ -319,7 +329,7 @@ def queue_page(
         # cost above jit_above_cost, and JIT compilation then added 26 ms to a
         # query that ran in 45 ms (PostgreSQL 15, page 1,000 of 100,000 tickets).
         session.execute(text("SET LOCAL jit = off"))
-    conditions = _conditions(session, query, now)
+    conditions = _conditions(session, query, now, user_id)
     if scope is not None:
         conditions.append(scope)
 
