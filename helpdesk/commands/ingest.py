@@ -10,24 +10,34 @@ import click
 
 from helpdesk import schema
 from helpdesk.cli import get_settings, main
+from helpdesk.config import Settings
+from helpdesk.db import session_scope
 from helpdesk.ingest.maildir import mail_files
 from helpdesk.ingest.outcomes import Source
 from helpdesk.ingest.polling import poll_all
 from helpdesk.ingest.state import PollSummary, ingest_one
+from helpdesk.teams.services import TeamError, mailbox_choices, route_key
 
 
 @main.command("ingest")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-def ingest_command(paths: tuple[Path, ...]) -> None:
+@click.option(
+    "--mailbox",
+    metavar="KEY",
+    help="Mailbox the files came from (a key from `helpdesk team list` or an entry of HELPDESK_MAILBOX_URL): "
+    "new tickets get its team and reply address.",
+)
+def ingest_command(paths: tuple[Path, ...], mailbox: str | None) -> None:
     """Ingest .eml files or Maildir folders through the normal pipeline and print a JSON summary."""
     settings = get_settings()
     schema.upgrade(settings)
+    source = Source(mailbox=_known_mailbox(settings, mailbox)) if mailbox is not None else Source()
 
     files = [file for path in paths for file in mail_files(path)]
-    summary = PollSummary(mailbox="files", folder="")
+    summary = PollSummary(mailbox=source.mailbox or "files", folder="")
     show_progress = sys.stderr.isatty()
     for number, file in enumerate(files, start=1):
-        summary.count(ingest_one(settings, file.read_bytes(), Source()))
+        summary.count(ingest_one(settings, file.read_bytes(), source))
         if show_progress:
             click.echo(f"\r{number}/{len(files)}", err=True, nl=False)
     if show_progress:
@@ -41,6 +51,23 @@ def ingest_command(paths: tuple[Path, ...]) -> None:
         "ticket_ids": summary.ticket_ids,
     }
     click.echo(json.dumps(result))
+
+
+def _known_mailbox(settings: Settings, value: str) -> str:
+    """Return the mailbox key of `value`; raise a usage error unless it is configured, polled or routed."""
+    try:
+        key = route_key(value)
+    except TeamError as error:
+        raise click.BadParameter(str(error), param_hint="--mailbox") from None
+
+    with session_scope(settings) as session:
+        known = [choice.key for choice in mailbox_choices(session, settings)]
+    if key not in known:
+        listed = ", ".join(known) or "none yet"
+        raise click.BadParameter(
+            f"mailbox {key!r} is not configured, polled or routed: use one of: {listed}.", param_hint="--mailbox"
+        )
+    return key
 
 
 @main.command("poll")
