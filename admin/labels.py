@@ -79,6 +79,29 @@ AUDIT_OBJECT_LABELS = {
 }
 
 
+# The types of detected identifying details (helpdesk.redaction), named as the placeholders name them.
+ENTITY_LABELS = {
+    "PERSON": _l("naam"),
+    "EMAIL": _l("e-mailadres"),
+    "PHONE": _l("telefoonnummer"),
+    "ADDRESS": _l("adres"),
+    "IBAN": _l("rekeningnummer"),
+    "NATIONAL_ID": _l("rijksregisternummer"),
+    "LICENSE_PLATE": _l("nummerplaat"),
+    "URL": _l("link"),
+    "HANDLE": _l("gebruikersnaam"),
+    "IP_ADDRESS": _l("ip-adres"),
+    "DATE_OF_BIRTH": _l("geboortedatum"),
+}
+
+# The article fields that the publication check reads; image alt texts are "image:<id>".
+ARTICLE_FIELD_LABELS = {
+    "title": _l("Vraag (titel)"),
+    "short_answer": _l("Kort antwoord"),
+    "body": _l("Tekst"),
+    "keywords": _l("Trefwoorden"),
+}
+
 # The keys of AuditEntry.detail, in the order the audit log shows them.
 AUDIT_DETAIL_LABELS = {
     "change": _l("wijziging"),

@@ -54,6 +54,7 @@ class Problem:
     field: str
     message: str
     excerpt: str = ""
+    entity_type: str = ""  # the detected detail's type (PHONE, EMAIL ...); empty for a placeholder
 
 
 class PublicationRefused(ArticleError):
@@ -80,7 +81,8 @@ def check_text(field: str, text: str) -> list[Problem]:
     # shows the editor the text itself, when both lists line up.
     excerpts = [text[entity.start : entity.end] for entity in entities] if len(entities) == len(messages) else []
     for number, message in enumerate(messages):
-        problems.append(Problem(field, message, excerpts[number] if excerpts else ""))
+        aligned = bool(excerpts)
+        problems.append(Problem(field, message, excerpts[number] if aligned else "", entities[number].type if aligned else ""))
     for match in _PLACEHOLDER_PATTERN.finditer(text):
         problems.append(
             Problem(field, f"Tekst bevat nog de plaatshouder {match.group(0)}: schrijf de zin algemeen.", match.group(0))

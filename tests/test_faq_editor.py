@@ -135,7 +135,7 @@ def test_proposal_rejects_inbound_message(editor_client, settings):
     with session_scope(settings) as session:
         inbound_id = session.scalar(select(Message.id).where(Message.ticket_id == ticket_id))
     page = editor_client.get(f"/admin/editor/new?message={inbound_id}").get_data(as_text=True)
-    assert f"message {inbound_id} is not a sent staff answer" in page
+    assert f"Bericht {inbound_id} is geen verzonden antwoord van een medewerker" in page
 
 
 def test_review_and_publish_flow(editor_client, client, settings, editor):

@@ -19,6 +19,7 @@ from admin.auth import staff
 from admin.db import current_settings, db
 from admin.forms import EmptyForm
 from admin.views.access import RoleRequiredMixin, ticket_visible
+from admin.views.editor_problems import describe_problem
 from admin.views.queue import user_names
 from admin.views.editor_forms import (
     EditArticleForm,
@@ -190,8 +191,13 @@ class ArticleEditorView(RoleRequiredMixin, BaseView):
                 proposal = promotion.from_group(session, current_settings(), group_id)
             else:
                 return {"language": DEFAULT_LANGUAGE}
-        except promotion.ProposalError as error:
-            flash(str(error), "error")
+        except promotion.ProposalError:
+            # from_message and from_group each raise for one reason only, which these sentences state.
+            if message_id:
+                reason = _("Bericht %(id)s is geen verzonden antwoord van een medewerker: kies een antwoord dat verzonden is.", id=message_id)
+            else:
+                reason = _("Vraaggroep %(id)s bestaat niet: voer `helpdesk faq mine` uit en kies een groep uit de lijst.", id=group_id)
+            flash(reason, "error")
             return {"language": DEFAULT_LANGUAGE}
         return {
             "title": proposal.title,
@@ -227,7 +233,7 @@ class ArticleEditorView(RoleRequiredMixin, BaseView):
             "admin/editor_article.html",
             article=article,
             form=form,
-            problems=problems,
+            problems=[describe_problem(problem) for problem in problems],
             preview=article_html(article.body),
             versions=list_versions(session, article),
             images=faq_images.article_images(session, article.id),
