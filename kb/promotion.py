@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
@@ -117,25 +118,31 @@ def _redact_keeping_own_links(session: Session, settings: Settings, text: str) -
     does not know our own address and would replace them by "[link]".
     """
     own_link = re.compile(re.escape(settings.public_url) + _OWN_PATH)
+    # A site served below a path (https://example.org/helpdesk) keeps that path in its links.
+    site_path = urlsplit(settings.public_url).path.rstrip("/")
     links: list[str] = []
 
     def set_aside(match: re.Match) -> str:
-        links.append(_relative_link(session, match.group(1) or "/"))
+        links.append(_relative_link(session, site_path, match.group(1) or "/"))
         return f"\ue000{len(links) - 1}\ue001"
 
     redacted_text = redact(own_link.sub(set_aside, text)).text
     return re.sub("\ue000(\\d+)\ue001", lambda match: links[int(match.group(1))], redacted_text)
 
 
-def _relative_link(session: Session, path: str) -> str:
-    """Return a Markdown link to `path` on our site, named by the article's title when it is one."""
-    label = path
+def _relative_link(session: Session, site_path: str, path: str) -> str:
+    """Return a Markdown link to `path` on our site, named by the article's title when it is one.
+
+    NOTE: the static FAQ export copies article bodies as they are, so there
+    these links point at the live site's paths, not at the exported pages.
+    """
+    label = site_path + path
     faq = _FAQ_PATH.match(path)
     if faq is not None:
         language, slug = faq.groups()
         title = session.scalar(select(Article.title).where(Article.slug == slug, Article.language == language))
-        label = title or path
-    return f"[{label}]({path})"
+        label = title or label
+    return f"[{label}]({site_path}{path})"
 
 
 def _short_answer(paragraphs: list[str]) -> str:

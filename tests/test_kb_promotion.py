@@ -127,3 +127,14 @@ def test_proposal_strips_typed_sign_off(settings, answered_ticket):
     proposal = propose(settings, answer_id)
 
     assert proposal.body == "Je kunt je anoniem laten testen."
+
+
+def test_proposal_keeps_site_path_in_links(settings, answered_ticket):
+    settings = settings.with_overrides(public_url="https://hulp.example.org/vragen")
+    answer_id = add_message(settings, answered_ticket, Direction.OUTBOUND, draft_answer(settings), 3)
+
+    proposal = propose(settings, answer_id)
+
+    assert "[Kan ik me anoniem laten testen?](/vragen/faq/nl/anoniem-testen)" in proposal.body
+    assert "lees je op [/vragen/faq/nl/waar-testen](/vragen/faq/nl/waar-testen)." in proposal.body
+    assert "hulp.example.org" not in proposal.body
