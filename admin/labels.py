@@ -79,6 +79,21 @@ AUDIT_OBJECT_LABELS = {
 }
 
 
+# The themes of kb/content. A theme an editor adds later is shown as stored.
+THEME_LABELS = {
+    "algemeen": _l("algemeen"),
+    "gezondheid": _l("gezondheid"),
+    "mensenhandel": _l("mensenhandel"),
+    "testen": _l("testen"),
+    "wetgeving": _l("wetgeving"),
+}
+
+
+def theme_label(theme: str | None) -> str:
+    """Return the translated name of a stored theme, or the theme itself when it has no label."""
+    return str(THEME_LABELS.get(theme, theme)) if theme else ""
+
+
 # The types of detected identifying details (helpdesk.redaction), named as the placeholders name them.
 ENTITY_LABELS = {
     "PERSON": _l("naam"),

@@ -136,3 +136,17 @@ def test_audit_details_read_as_dutch(client, settings, admin_user, agent):
     assert "wijziging: account aangemaakt; rol: medewerker" in page
     for code in ("totp_invalid", "failed_logins", "team_members", "from=None", "user_created", "role=agent"):
         assert code not in page, code
+
+
+def test_theme_names_follow_account_language(client, settings):
+    make_user(settings, "english@helpdesk.test", Role.AGENT, language="en")
+    ticket_id = make_ticket(settings, theme="gezondheid")
+    login(client, "english@helpdesk.test")
+
+    queue = client.get("/admin/queue/").get_data(as_text=True)
+    ticket = client.get(f"/admin/ticket/{ticket_id}").get_data(as_text=True)
+
+    assert ">health</option>" in queue
+    assert "<td>health</td>" in queue
+    assert ">gezondheid<" not in queue
+    assert "Theme: health" in ticket

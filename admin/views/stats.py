@@ -14,6 +14,7 @@ from admin.auth import staff
 from admin.db import db
 from admin.forms import STATUS_LABELS
 from admin.i18n import TIMEZONE
+from admin.labels import theme_label
 from admin.views import stats_charts
 from admin.views.access import RoleRequiredMixin
 from helpdesk.teams.access import TEAM_ALL, TEAM_FILTERS, queue_scope, team_choices
@@ -50,7 +51,7 @@ def _team_filter() -> str:
 
 
 def _theme_label(theme: str) -> str:
-    return theme if theme != NO_THEME else _("zonder thema")
+    return theme_label(theme) if theme != NO_THEME else _("zonder thema")
 
 
 def format_duration(value: dt.timedelta | None) -> str:
