@@ -15,7 +15,7 @@ from admin import auth, converters, public
 from admin.db import init_database
 from admin.health import HealthMiddleware
 from admin.i18n import init_i18n
-from admin.labels import theme_label
+from admin.labels import describe_parse_problem, theme_label
 from admin.security import PUBLIC_BLUEPRINT, add_security_headers, configure_sessions
 from admin.views.account import AccountView, HomeView
 from admin.views.editor import ArticleEditorView
@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _init_admin(app, sessions)
     app.register_blueprint(public.blueprint)
     _register_error_pages(app)
-    app.jinja_env.globals.update(staff_flashes=staff_flashes, theme_label=theme_label)
+    app.jinja_env.globals.update(staff_flashes=staff_flashes, theme_label=theme_label, describe_parse_problem=describe_parse_problem)
     app.wsgi_app = HealthMiddleware(app.wsgi_app, settings)
     return app
 

@@ -7,6 +7,8 @@ fails when one has no label here.
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 
 from helpdesk.tickets.models import DeliveryState
@@ -94,6 +96,23 @@ def theme_label(theme: str | None) -> str:
     return str(THEME_LABELS.get(theme, theme)) if theme else ""
 
 
+# Readable Dutch for the problems that helpdesk.mail writes into Message.parse_problem,
+# which stores English sentences joined by "; ". Each pattern matches one sentence.
+# TODO: store problem codes with their values instead, so that no pattern can drift from the parser.
+PARSE_PROBLEM_LABELS = (
+    (r"Message-ID missing or invalid; derived from the raw bytes", _l("Message-ID ontbreekt of is ongeldig, dus afgeleid van de ruwe bytes")),
+    (r"Date missing or invalid", _l("datum ongeldig")),
+    (r"Date missing", _l("datum ontbreekt")),
+    (r"header block repaired: unindented continuation lines or a byte order mark", _l("kopregels hersteld")),
+    (r"message of (?P<size>\d+) bytes is over the limit of (?P<limit>\d+) bytes", _l("bericht van %(size)s bytes is groter dan de grens van %(limit)s bytes")),
+    (r"parsing failed \((?P<error>\w+)\)", _l("lezen mislukt (%(error)s)")),
+    (r"headers could not be read \((?P<error>\w+)\)", _l("kopregels onleesbaar (%(error)s)")),
+    (r"winmail.dat could not be decoded; kept as attachment", _l("winmail.dat kon niet gelezen worden en is als bijlage bewaard")),
+    (r"multipart/related has no parts", _l("multipart/related zonder delen")),
+    (r"message/partial: only one fragment of a split message", _l("slechts één deel van een gesplitst bericht")),
+)
+
+
 # The types of detected identifying details (helpdesk.redaction), named as the placeholders name them.
 ENTITY_LABELS = {
     "PERSON": _l("naam"),
@@ -172,3 +191,11 @@ AUDIT_DETAIL_VALUE_LABELS = {
     "totp_replayed": _l("verificatiecode al gebruikt"),
     "cli": _l("opdrachtregel"),
 }
+
+
+def describe_parse_problem(stored: str | None) -> str:
+    """Return Message.parse_problem with every known English sentence replaced by its Dutch label."""
+    text = stored or ""
+    for pattern, label in PARSE_PROBLEM_LABELS:
+        text = re.sub(pattern, lambda match, label=label: str(label) % match.groupdict(), text)
+    return text

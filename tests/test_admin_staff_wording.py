@@ -150,3 +150,16 @@ def test_theme_names_follow_account_language(client, settings):
     assert "<td>health</td>" in queue
     assert ">gezondheid<" not in queue
     assert "Theme: health" in ticket
+
+
+def test_parse_problems_shown_in_dutch(agent_client, settings):
+    stored = "Message-ID missing or invalid; derived from the raw bytes; Date missing; geen leesbare e-mail: geen kopregels gevonden"
+    ticket_id = make_ticket(settings)
+    with session_scope(settings) as session:
+        session.get(Ticket, ticket_id).messages[0].parse_problem = stored
+
+    page = agent_client.get(f"/admin/ticket/{ticket_id}").get_data(as_text=True)
+
+    assert "Message-ID ontbreekt of is ongeldig, dus afgeleid van de ruwe bytes; datum ontbreekt; geen leesbare e-mail" in page
+    assert "missing" not in page
+    assert "derived from" not in page
