@@ -136,7 +136,7 @@ ARTICLE_FIELD_LABELS = {
     "keywords": _l("Trefwoorden"),
 }
 
-# The keys of AuditEntry.detail, in the order the audit log shows them.
+# The keys of AuditEntry.detail. The audit log shows them in their stored order.
 AUDIT_DETAIL_LABELS = {
     "change": _l("wijziging"),
     "failure": _l("reden"),

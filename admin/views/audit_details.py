@@ -23,28 +23,28 @@ def team_names() -> dict[int, str]:
 
 
 def describe_detail(detail: dict | None, teams: dict[int, str]) -> list[tuple[str, str]]:
-    """Return (label, value) pairs for the audit log; a key or value without a label is shown as stored."""
+    """Return (label, value) pairs for the audit log. A key or value without a label is shown as stored."""
     from admin.views.staff import ROLE_LABELS
 
     pairs = []
     for key, value in (detail or {}).items():
         label = str(AUDIT_DETAIL_LABELS.get(key, key))
         if key in TEAM_KEYS:
-            shown = str(_l("geen team")) if value is None else teams.get(value, f"#{value}")
+            text = str(_l("geen team")) if value is None else teams.get(value, f"#{value}")
         elif key in USER_LIST_KEYS:
             names = [user_names().get(user_id, f"#{user_id}") for user_id in value or []]
-            shown = ", ".join(names) or str(_l("niemand"))
+            text = ", ".join(names) or str(_l("niemand"))
         elif key in CODED_KEYS:
-            shown = str(AUDIT_DETAIL_VALUE_LABELS.get(value, value))
+            text = str(AUDIT_DETAIL_VALUE_LABELS.get(value, value))
         elif key == "role" and value in {role.value for role in Role}:
-            shown = str(ROLE_LABELS[value])
+            text = str(ROLE_LABELS[value])
         elif key == "language":
-            shown = LANGUAGE_NAMES.get(value, value)
+            text = LANGUAGE_NAMES.get(value, value)
         elif key == "ticket_id" or key == "source_id":
-            shown = f"#{value}"
+            text = f"#{value}"
         elif isinstance(value, bool):
-            shown = str(_l("ja")) if value else str(_l("nee"))
+            text = str(_l("ja")) if value else str(_l("nee"))
         else:
-            shown = str(value)
-        pairs.append((label, shown))
+            text = str(value)
+        pairs.append((label, text))
     return pairs

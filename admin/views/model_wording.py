@@ -14,7 +14,7 @@ from flask_admin.model.template import EditRowAction, TemplateLinkRowAction
 from flask_babel import lazy_gettext as _l
 
 # Stock message of flask-admin (its msgid) -> our text. "Failed to ..." follows
-# the error that explains it, so ours only says what did not happen.
+# the error that explains it, so ours only states what did not happen.
 STOCK_FLASHES = {
     "Record was successfully created.": _l("Aangemaakt."),
     "Record was successfully saved.": _l("Wijzigingen bewaard."),

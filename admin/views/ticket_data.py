@@ -69,7 +69,7 @@ def article_titles(slugs: list[str], language: str) -> dict[str, str]:
 
 
 def shown_terms(terms: list[str], language: str | None) -> list[str]:
-    """Return the matched words worth showing to staff: without stop words, the meaningful ones (niet, geen) included."""
+    """Return the matched words worth showing to staff: no stop words, not even the ones (niet, geen) that search keeps."""
     from kb.text import MEANINGFUL_STOP_WORDS, fold, stop_words
 
     ignored = stop_words(language or "nl") | MEANINGFUL_STOP_WORDS

@@ -75,7 +75,7 @@ def is_used_code(secret: str, code: str, last_timecode: int | None, now: dt.date
     """Tell whether `code` is right for a step within VALID_WINDOW that was already used (at or before `last_timecode`).
 
     accepted_timecode rejects such a code, and this tells that rejection
-    apart from a wrong code, so the user can be told to wait for the next one.
+    apart from a wrong code, so the sign-in page can ask the user to wait for the next one.
     """
     digits = re.sub(r"\s+", "", code or "")
     if last_timecode is None or not digits.isdigit():
