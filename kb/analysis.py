@@ -42,7 +42,7 @@ RARE_WORD_ZIPF = 4.5
 COMMON_WORD_ZIPF = 6.5
 COMMON_WORD_WEIGHT = 0.4
 
-# Words whose terms an Analyzer keeps; past this the cache starts again.
+# The most words whose terms an Analyzer keeps. Past this the cache starts again.
 MAX_CACHED_WORDS = 100_000
 
 # Redaction placeholders such as "[naam]" and links carry no meaning for search.

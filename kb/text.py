@@ -20,12 +20,12 @@ _WORD_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 class _CombiningMarks(dict):
-    """A str.translate table that drops combining marks; it learns each character once."""
+    """A str.translate table that drops combining marks and remembers each character it has looked up."""
 
     def __missing__(self, codepoint: int) -> int | None:
-        kept = None if unicodedata.combining(chr(codepoint)) else codepoint
-        self[codepoint] = kept
-        return kept
+        mapped = None if unicodedata.combining(chr(codepoint)) else codepoint
+        self[codepoint] = mapped
+        return mapped
 
 
 _DROP_COMBINING = _CombiningMarks()

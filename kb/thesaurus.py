@@ -171,7 +171,7 @@ def find_concepts(thesaurus: CompiledThesaurus, stems: list[str], surface: list[
                 else:
                     spans.append([(start, start + len(part)) for start in _find_phrase(stems, positions_of, part)])
                 if not spans[-1]:
-                    # A part missing from the text decides the rule; most rules stop at their first part.
+                    # A part missing from the text rules the rule out, so most rules stop at their first part.
                     break
             if any(not part_spans for part_spans in spans):
                 continue

@@ -240,8 +240,8 @@ def _pep_window(sentences: list[str], reference: dt.date) -> bool:
     for position, sentence in enumerate(sentences):
         condom_incident = CONDOM_INCIDENT.search(sentence)
         unprotected = UNPROTECTED.search(sentence)
-        # Only these two kinds of sentence can decide; the rest of the checks
-        # are costly searches, so they run for those alone.
+        # Only these two kinds of sentence can decide. The time searches below
+        # are costly, so they run for these sentences alone.
         if not (condom_incident or unprotected):
             continue
         nearby = " ".join(sentences[max(0, position - 1): position + 2])
@@ -263,7 +263,7 @@ def _pep_window(sentences: list[str], reference: dt.date) -> bool:
 
 
 def _mentions_time(sentences: list[str]) -> bool:
-    """Tell whether any sentence says when something happened, recently or long ago."""
+    """Tell whether any sentence names a recent or an old time."""
     return any(RECENT.search(sentence) or WEEKDAY.search(sentence) for sentence in sentences) or any(
         OLD.search(sentence) for sentence in sentences
     )

@@ -30,7 +30,7 @@ class Redacted:
 
 
 # The last text redacted and its result. Ingestion redacts the same text twice
-# in a row for every mail: the subject of a new ticket and of its message, and
+# in a row for most mails: the subject of a new ticket and of its message, and
 # the body and new text of a mail that quotes nothing.
 _last: tuple[str, Redacted] | None = None
 
