@@ -36,6 +36,7 @@ from helpdesk.tickets.services import ReplyCollision, TicketActionError
 
 logger = logging.getLogger(__name__)
 
+
 class TicketView(TicketPrivacyRoutes, RoleRequiredMixin, BaseView):
     def __init__(self, **kwargs) -> None:
         super().__init__(name=_l("Ticket"), endpoint="ticket", url="ticket", **kwargs)
