@@ -157,6 +157,23 @@ def compare_transactions(root: Path, count: int, batch_size: int) -> None:
     print(f"one transaction per batch: {count / per_batch_seconds:.1f} messages/s")
 
 
+def watch_database(settings, stored_at: dict[str, float], stop: threading.Event) -> None:
+    """Record in `stored_at` when each inbound Message-ID first appears in the database, until `stop` is set."""
+    last_row_id = 0
+    while not stop.is_set():
+        with session_scope(settings) as session:
+            rows = session.execute(
+                select(Message.id, Message.message_id)
+                .where(Message.id > last_row_id, Message.direction == Direction.INBOUND)
+                .order_by(Message.id)
+            ).all()
+        now = time.perf_counter()
+        for row in rows:
+            stored_at.setdefault(row.message_id, now)
+            last_row_id = row.id
+        time.sleep(LATENCY_WATCH_SECONDS)
+
+
 def measure_latency(account, settings, count: int, rate: float, idle_timeout: float) -> list[float]:
     """Append `count` mails at `rate` per second while an IDLE loop ingests them; return each latency in seconds."""
     rng = random.Random(2)
@@ -176,22 +193,10 @@ def measure_latency(account, settings, count: int, rate: float, idle_timeout: fl
         except BaseException as error:  # noqa: BLE001 - reported by the main thread
             errors.append(error)
 
-    def watch_database() -> None:
-        last_row_id = 0
-        while not stop.is_set():
-            with session_scope(settings) as session:
-                rows = session.execute(
-                    select(Message.id, Message.message_id)
-                    .where(Message.id > last_row_id, Message.direction == Direction.INBOUND)
-                    .order_by(Message.id)
-                ).all()
-            now = time.perf_counter()
-            for row in rows:
-                stored_at.setdefault(row.message_id, now)
-                last_row_id = row.id
-            time.sleep(LATENCY_WATCH_SECONDS)
-
-    threads = [threading.Thread(target=run_worker, daemon=True), threading.Thread(target=watch_database, daemon=True)]
+    threads = [
+        threading.Thread(target=run_worker, daemon=True),
+        threading.Thread(target=watch_database, args=(settings, stored_at, stop), daemon=True),
+    ]
     for thread in threads:
         thread.start()
     # The first poll and the index build happen before the first mail.

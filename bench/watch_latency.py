@@ -4,7 +4,7 @@ A private Dovecot serves one INBOX. `helpdesk watch` runs as its own
 process, as in production, with its poll lock in Redis and its own database
 connection. The main thread appends generated client mails (those of
 bench/ingest.py) at a steady rate, and a thread looks for new inbound
-messages in the database every LATENCY_WATCH_SECONDS. The latency of a mail
+messages in the database (watch_database of bench/ingest.py). The latency of a mail
 is the time from the start of its APPEND to the first look that finds it
 stored. No beat runs, so every mail is ingested by a poll that the watcher
 started. One untimed mail goes first, because the first ingest of a new
@@ -35,16 +35,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import redis
-from sqlalchemy import select
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
 sys.path.insert(0, str(REPOSITORY / "bench"))
 
-from ingest import LATENCY_WATCH_SECONDS, bench_settings, generated_mail, print_latency  # noqa: E402
+from ingest import bench_settings, generated_mail, print_latency, watch_database  # noqa: E402
 
-from helpdesk.db import session_scope  # noqa: E402
-from helpdesk.tickets.models import Direction, Message  # noqa: E402
 from tests.services.dovecot import DovecotServer  # noqa: E402
 from tests.services.redis import CLAIM_KEY, CLAIM_SECONDS, DATABASE_NUMBERS  # noqa: E402
 from tests.services.worker import settings_environment  # noqa: E402
@@ -99,23 +96,6 @@ def stop_watch(process: subprocess.Popen) -> int:
     except subprocess.TimeoutExpired:
         process.kill()
         return process.wait()
-
-
-def watch_database(settings, stored_at: dict[str, float], stop: threading.Event) -> None:
-    """Record when each inbound Message-ID first appears in the database."""
-    last_row_id = 0
-    while not stop.is_set():
-        with session_scope(settings) as session:
-            rows = session.execute(
-                select(Message.id, Message.message_id)
-                .where(Message.id > last_row_id, Message.direction == Direction.INBOUND)
-                .order_by(Message.id)
-            ).all()
-        now = time.perf_counter()
-        for row in rows:
-            stored_at.setdefault(row.message_id, now)
-            last_row_id = row.id
-        time.sleep(LATENCY_WATCH_SECONDS)
 
 
 def measure(account, settings, count: int, rate: float) -> list[float]:
