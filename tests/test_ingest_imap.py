@@ -216,12 +216,24 @@ def test_idle_wait_times_out_without_mail(imap_settings, imap_account):
 
 
 def test_idle_wait_wakes_on_new_mail(imap_settings, imap_account):
-    timer = threading.Timer(1.0, imap_account.append, args=(client_mail(1),))
-    timer.start()
+    # A mail appended before IDLE has started raises no EXISTS, and on a busy
+    # machine connecting can take longer than any fixed delay, so mail keeps
+    # arriving every second until the wait ends.
+    waiting = threading.Event()
+
+    def append_until_woken():
+        number = 1
+        while not waiting.wait(1.0):
+            imap_account.append(client_mail(number))
+            number += 1
+
+    appender = threading.Thread(target=append_until_woken)
+    appender.start()
     try:
         arrived = idle_wait(imap_settings, imap_account.imap_url, timeout=30)
     finally:
-        timer.join()
+        waiting.set()
+        appender.join()
 
     assert arrived is True
 
