@@ -129,7 +129,7 @@ def test_login_with_totp_code(live_server, page):
     page.get_by_role("button", name="Afmelden").click()
     page.wait_for_url(f"{live_server.url}/admin/login")
     sign_in(page, live_server, "totp@helpdesk.test", code=code)
-    assert page.get_by_text("De verificatiecode klopt niet.").is_visible()
+    assert page.get_by_text("Deze code is al gebruikt. Wacht op de volgende code.").is_visible()
     assert page.url.startswith(f"{live_server.url}/admin/login")
 
 
