@@ -110,7 +110,7 @@ configure_postgres_login
 # they run in HELPDESK_TEST_PROCESSES processes (default 2). Set it to 0 to
 # run them in one process.
 status=0
-.venv/bin/pytest --timeout=600 -n "${HELPDESK_TEST_PROCESSES:-2}" "$@" || status=$?
+.venv/bin/pytest --timeout=600 --durations=15 -n "${HELPDESK_TEST_PROCESSES:-2}" "$@" || status=$?
 if [ "$status" -eq 5 ]; then
   fail "pytest collected no tests; counting that as a failure."
 fi
