@@ -22,7 +22,7 @@ from kombu.exceptions import OperationalError
 from helpdesk.checks.results import CheckResult, Status, one_line
 from helpdesk.checks.i18n import translations
 from helpdesk.cli import get_settings
-from helpdesk.commands.check import language_from_locale, language_option, status_labels
+from helpdesk.commands.check import echo_results, language_from_locale, language_option
 from helpdesk.config import Settings
 from helpdesk.health import broker_check, default_poll_max_age, mailbox_poll_checks
 from workers.heartbeat import HEARTBEAT_INTERVAL_SECONDS, HEARTBEAT_STALE_INTERVALS, read_beat_heartbeat
@@ -84,10 +84,7 @@ def _gettext(language: str | None) -> Gettext:
 
 
 def _report(results: list[CheckResult], gettext: Gettext) -> None:
-    labels = status_labels(gettext)
-    width = max(len(label) for label in labels.values())
-    for result in results:
-        click.echo(f"{labels[result.status]:<{width}}  {result.message}")
+    echo_results(results, gettext)
     if any(result.failed for result in results):
         raise SystemExit(1)
 

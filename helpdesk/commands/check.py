@@ -60,13 +60,18 @@ def check(as_json: bool, language: str | None, timeout: float) -> None:
     if as_json:
         click.echo(json.dumps(_as_json(results, language), ensure_ascii=False, indent=2))
     else:
-        labels = status_labels(gettext)
-        width = max(len(label) for label in labels.values())
-        for result in results:
-            click.echo(f"{labels[result.status]:<{width}}  {result.message}")
+        echo_results(results, gettext)
 
     if any(result.failed for result in results):
         raise SystemExit(1)
+
+
+def echo_results(results: list[CheckResult], gettext) -> None:
+    """Print one line per result, its translated status in an aligned column."""
+    labels = status_labels(gettext)
+    width = max(len(label) for label in labels.values())
+    for result in results:
+        click.echo(f"{labels[result.status]:<{width}}  {result.message}")
 
 
 def status_labels(gettext) -> dict[Status, str]:
