@@ -1,4 +1,4 @@
-"""The web app's /healthz and /readyz, and `helpdesk health worker|beat|mailboxes`, against real servers."""
+"""The web app's /healthz and /readyz, and `helpdesk health worker|beat|watch|mailboxes`, against real servers."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from tests.services.ports import free_port
 from tests.services.redis import redis_server, redis_url  # noqa: F401
 from tests.services.worker import celery_worker, settings_environment, wait_until  # noqa: F401
 from workers.heartbeat import HEARTBEAT_KEY, read_beat_heartbeat, record_beat_heartbeat
+from workers.watch_heartbeat import record_watch_heartbeat
 
 BEAT_START_TIMEOUT_SECONDS = 60.0
 
@@ -192,12 +193,15 @@ def test_health_speaks_dutch_by_default(settings, monkeypatch):
 
     beat = CliRunner().invoke(main, ["health", "beat"], obj=settings)
     mailboxes = CliRunner().invoke(main, ["health", "mailboxes"], obj=settings)
+    watch = CliRunner().invoke(main, ["health", "watch"], obj=settings)
 
     assert beat.output.startswith("FOUT"), beat.output
     assert "Er is geen hartslag van beat bewaard" in beat.output
     assert mailboxes.output.startswith("FOUT"), mailboxes.output
     assert "nog nooit met succes opgehaald" in mailboxes.output
     assert "never" not in mailboxes.output
+    assert watch.output.startswith("FOUT"), watch.output
+    assert "Er is geen hartslag van de watcher van" in watch.output
 
 
 # helpdesk health beat
@@ -259,6 +263,62 @@ def test_beat_heartbeat_with_file_broker(settings):
 
 def test_beat_health_fails_without_redis(settings):
     result = run_health(settings.with_overrides(broker_url=closed_port_url()), "beat")
+
+    assert result.exit_code == 1
+    assert "could not be read from Redis" in result.output
+
+
+# helpdesk health watch (tests/test_watch.py runs it against a real watcher)
+
+
+WATCHED_URL = "imap://watch%40helpdesk.test:watch-secret@mail.helpdesk.test/INBOX"
+WATCHED_KEY = parse_mailbox_url(WATCHED_URL).key
+
+
+def test_watch_heartbeat_with_file_broker(settings):
+    settings = settings.with_overrides(mailbox_urls=(WATCHED_URL,))
+    record_watch_heartbeat(settings, WATCHED_KEY, now=time.time() - 10)
+    fresh = run_health(settings, "watch")
+    record_watch_heartbeat(settings, WATCHED_KEY, now=time.time() - 1000)
+    stale = run_health(settings, "watch")
+
+    assert settings.broker_url.startswith("filesystem:")
+    assert fresh.exit_code == 0, fresh.output
+    assert f"{WATCHED_KEY} is watched" in fresh.output
+    assert "watch-secret" not in fresh.output
+    assert stale.exit_code == 1
+    assert WATCHED_KEY in stale.output
+    assert "more than 180 s" in stale.output
+
+
+def test_watch_health_fails_for_one_stale_mailbox(settings, tmp_path):
+    other_url = "imap://other%40helpdesk.test:other-secret@mail.helpdesk.test/INBOX"
+    other_key = parse_mailbox_url(other_url).key
+    maildir = f"maildir:{tmp_path / 'mailbox'}"
+    settings = settings.with_overrides(mailbox_urls=(WATCHED_URL, other_url, maildir))
+    record_watch_heartbeat(settings, WATCHED_KEY)
+
+    result = run_health(settings, "watch")
+
+    assert result.exit_code == 1
+    assert f"{WATCHED_KEY} is watched" in result.output
+    assert f"No heartbeat of the watcher of {other_key}" in result.output
+    assert "maildir:" not in result.output
+
+
+def test_watch_health_with_idle_off(settings):
+    settings = settings.with_overrides(mailbox_urls=(WATCHED_URL,), imap_idle=False)
+
+    result = run_health(settings, "watch")
+
+    assert result.exit_code == 0, result.output
+    assert "HELPDESK_IMAP_IDLE is off" in result.output
+
+
+def test_watch_health_fails_without_redis(settings):
+    settings = settings.with_overrides(mailbox_urls=(WATCHED_URL,), broker_url=closed_port_url())
+
+    result = run_health(settings, "watch")
 
     assert result.exit_code == 1
     assert "could not be read from Redis" in result.output

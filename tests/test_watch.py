@@ -14,11 +14,15 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from helpdesk.cli import main
 from helpdesk.config import Settings
+from helpdesk.ingest import idle as idle_module
 from helpdesk.ingest.idle import IdleWatcher
 from helpdesk.ingest.sources import parse_mailbox_url
 from tests.services import dovecot as dovecot_services
@@ -28,6 +32,7 @@ from tests.services.ports import free_port
 from tests.services.worker import settings_environment, wait_until
 from workers.locks import exclusive
 from workers.watch import POLL_LOCK, LockedPoll
+from workers.watch_heartbeat import HeartbeatRecorder, read_watch_heartbeat
 
 # Far below the IDLE renewal time used here, so a mail that is only found
 # when IDLE is renewed fails the test.
@@ -258,3 +263,78 @@ def test_watch_without_idle_setting_waits_for_sigterm(watch_settings, imap_accou
     assert exit_code == 0, log
     assert "mailboxes=0" in log
     assert tickets(watch_settings) == 0
+
+
+# helpdesk health watch
+
+
+def run_watch_health(settings: Settings, *arguments: str):
+    return CliRunner().invoke(main, ["health", "watch", *arguments, "--lang", "en"], obj=settings)
+
+
+def test_watch_health_follows_watcher(watch_settings, imap_account, tmp_path):
+    key = parse_mailbox_url(imap_account.imap_url).key
+    before = run_watch_health(watch_settings)
+    process, log_path = start_watch(watch_settings, tmp_path)
+    try:
+        wait_until(lambda: read_watch_heartbeat(watch_settings, key) is not None, ARRIVAL_TIMEOUT_SECONDS, "the first heartbeat")
+        running = run_watch_health(watch_settings)
+    finally:
+        exit_code = stop_watch(process)
+    time.sleep(1.5)
+    stopped = run_watch_health(watch_settings, "--max-age", "1")
+
+    assert exit_code == 0, log_path.read_text()
+    assert before.exit_code == 1
+    assert "No heartbeat of the watcher of " + key in before.output
+    assert running.exit_code == 0, running.output + log_path.read_text()
+    assert f"{key} is watched" in running.output
+    assert imap_account.password not in running.output
+    assert stopped.exit_code == 1
+    assert key in stopped.output
+    assert "`helpdesk watch` has stopped or hangs" in stopped.output
+
+
+def test_watcher_heartbeat_during_idle(watch_settings, imap_account, monkeypatch):
+    monkeypatch.setattr(idle_module, "HEARTBEAT_INTERVAL_SECONDS", 2.0)
+    mailbox = parse_mailbox_url(imap_account.imap_url)
+    heartbeats = []
+    recorder = HeartbeatRecorder(watch_settings, mailbox.key)
+
+    def record(idle: bool) -> None:
+        heartbeats.append(idle)
+        recorder(idle)
+
+    watcher = IdleWatcher(watch_settings, mailbox, lambda: None, IDLE_RENEW_SECONDS, record)
+    thread = run_watcher(watcher)
+    try:
+        wait_until(lambda: len(heartbeats) >= 3, ARRIVAL_TIMEOUT_SECONDS, "three heartbeats in one IDLE")
+    finally:
+        watcher.stop()
+        thread.join(STOP_TIMEOUT_SECONDS)
+    heartbeat = read_watch_heartbeat(watch_settings, mailbox.key)
+
+    assert not thread.is_alive()
+    assert watcher.sessions == 1
+    assert all(heartbeats)
+    assert heartbeat is not None
+    assert time.time() - heartbeat.time < ARRIVAL_TIMEOUT_SECONDS
+
+
+def test_watch_health_reports_server_without_idle(dovecot_without_idle, settings):
+    account = dovecot_without_idle.add_user()
+    settings = settings.with_overrides(mailbox_urls=(account.imap_url,))
+    mailbox = parse_mailbox_url(account.imap_url)
+    watcher = IdleWatcher(settings, mailbox, lambda: None, IDLE_RENEW_SECONDS, HeartbeatRecorder(settings, mailbox.key))
+
+    thread = run_watcher(watcher)
+    thread.join(STOP_TIMEOUT_SECONDS)
+    english = run_watch_health(settings)
+    dutch = CliRunner().invoke(main, ["health", "watch", "--lang", "nl"], obj=settings)
+
+    assert not thread.is_alive()
+    assert english.exit_code == 0, english.output
+    assert f"{mailbox.key}: not watched (no IDLE)" in english.output
+    assert dutch.exit_code == 0, dutch.output
+    assert "niet bewaakt (geen IDLE)" in dutch.output
+    assert account.password not in english.output

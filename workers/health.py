@@ -1,4 +1,4 @@
-"""Health checks of the worker, beat and the mailbox polls: `helpdesk health worker|beat|mailboxes`.
+"""Health checks of the worker, beat, the watcher and the mailbox polls: `helpdesk health worker|beat|watch|mailboxes`.
 
 Each command prints one line per check, in Dutch unless --lang or the locale
 asks for English as with `helpdesk check`, and exits with 1 when a check
@@ -6,6 +6,8 @@ failed, so an orchestrator can run it as a health check:
 
 - worker: the worker's main process replies to a Celery ping over the broker.
 - beat: the heartbeat that beat records at every wake-up (workers.heartbeat) is recent.
+- watch: every IMAP mailbox that `helpdesk watch` watches has a recent
+  heartbeat of its IDLE watcher (workers.watch_heartbeat).
 - mailboxes: every configured mailbox had a successful poll recently.
 """
 
@@ -26,6 +28,9 @@ from helpdesk.commands.check import echo_results, language_from_locale, language
 from helpdesk.config import Settings
 from helpdesk.health import broker_check, default_poll_max_age, mailbox_poll_checks
 from workers.heartbeat import HEARTBEAT_INTERVAL_SECONDS, HEARTBEAT_STALE_INTERVALS, read_beat_heartbeat
+from workers.watch import idle_mailboxes
+from workers.watch_heartbeat import DEFAULT_MAX_AGE_SECONDS as DEFAULT_WATCH_MAX_AGE_SECONDS
+from workers.watch_heartbeat import read_watch_heartbeat
 
 DEFAULT_PING_TIMEOUT_SECONDS = 10.0
 
@@ -79,6 +84,45 @@ def beat_heartbeat_check(settings: Settings, max_age_seconds: float, now: float 
     return CheckResult("beat", Status.OK, _("De laatste hartslag van beat is {age:.0f} s oud.").format(age=age))
 
 
+def watch_heartbeat_checks(settings: Settings, max_age_seconds: float, now: float | None = None, gettext: Gettext = str) -> list[CheckResult]:
+    """Return one result per IMAP mailbox, failed when its watcher's heartbeat is missing or older than `max_age_seconds`."""
+    _ = gettext
+    now = time.time() if now is None else now
+    if not settings.imap_idle:
+        return [CheckResult("watch", Status.WARNING, _("HELPDESK_IMAP_IDLE staat uit, dus `helpdesk watch` bewaakt geen mailbox."))]
+    mailboxes = idle_mailboxes(settings)
+    if not mailboxes:
+        return [CheckResult("watch", Status.OK, _("Er is geen IMAP-mailbox om te bewaken."))]
+
+    results = []
+    for _url, mailbox in mailboxes:
+        results.append(_watch_heartbeat_check(settings, mailbox.key, max_age_seconds, now, gettext))
+    return results
+
+
+def _watch_heartbeat_check(settings: Settings, key: str, max_age_seconds: float, now: float, gettext: Gettext) -> CheckResult:
+    _ = gettext
+    try:
+        heartbeat = read_watch_heartbeat(settings, key)
+    except redis.RedisError as error:
+        message = _("De hartslag van de watcher van {mailbox} kon niet uit Redis gelezen worden ({error}).")
+        return CheckResult("watch", Status.FAILED, message.format(mailbox=key, error=one_line(error)), key)
+
+    if heartbeat is None:
+        message = _("Er is geen hartslag van de watcher van {mailbox} bewaard: draait `helpdesk watch`?")
+        return CheckResult("watch", Status.FAILED, message.format(mailbox=key), key)
+    if not heartbeat.idle:
+        message = _("{mailbox}: niet bewaakt (geen IDLE), de geplande polls halen de mail op.")
+        return CheckResult("watch", Status.OK, message.format(mailbox=key), key)
+    age = now - heartbeat.time
+    if age > max_age_seconds:
+        message = _("De laatste hartslag van de watcher van {mailbox} is {age:.0f} s oud, meer dan {max_age:.0f} s: "
+                    "`helpdesk watch` is gestopt of hangt.")
+        return CheckResult("watch", Status.FAILED, message.format(mailbox=key, age=age, max_age=max_age_seconds), key)
+    message = _("{mailbox} wordt bewaakt: de laatste hartslag is {age:.0f} s oud.")
+    return CheckResult("watch", Status.OK, message.format(mailbox=key, age=age), key)
+
+
 def _gettext(language: str | None) -> Gettext:
     return translations(language or language_from_locale()).gettext
 
@@ -91,7 +135,7 @@ def _report(results: list[CheckResult], gettext: Gettext) -> None:
 
 @click.group("health")
 def health() -> None:
-    """Check that the worker, beat and the mailbox polls work; exit code 1 when not."""
+    """Check that the worker, beat, the watcher and the mailbox polls work; exit code 1 when not."""
 
 
 @health.command("worker")
@@ -123,6 +167,21 @@ def beat_health(max_age: float, language: str | None) -> None:
     """Check that beat recorded a heartbeat recently."""
     gettext = _gettext(language)
     _report([beat_heartbeat_check(get_settings(), max_age, gettext=gettext)], gettext)
+
+
+@health.command("watch")
+@click.option(
+    "--max-age",
+    type=click.FloatRange(min=1),
+    default=DEFAULT_WATCH_MAX_AGE_SECONDS,
+    show_default=True,
+    help="Seconds after which the latest heartbeat of a mailbox's IDLE watcher counts as stale.",
+)
+@language_option
+def watch_health(max_age: float, language: str | None) -> None:
+    """Check that `helpdesk watch` recorded a heartbeat recently for every IMAP mailbox."""
+    gettext = _gettext(language)
+    _report(watch_heartbeat_checks(get_settings(), max_age, gettext=gettext), gettext)
 
 
 @health.command("mailboxes")

@@ -26,6 +26,7 @@ from helpdesk.ingest.sources import ImapMailbox, parse_mailbox_url, safe_url
 from helpdesk.outbound.services import due_message_ids
 from workers.locks import Lease, exclusive
 from workers.plugin import dispatch_send_reply
+from workers.watch_heartbeat import HeartbeatRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +111,8 @@ def start_watchers(settings: Settings, stopped: threading.Event, idle_renew_seco
     """Start one IdleWatcher thread per IMAP mailbox; `stopped` ends their waits for the poll lock."""
     started = []
     for url, mailbox in idle_mailboxes(settings):
-        watcher = IdleWatcher(settings, mailbox, LockedPoll(settings, url, stopped), idle_renew_seconds)
+        heartbeat = HeartbeatRecorder(settings, mailbox.key)
+        watcher = IdleWatcher(settings, mailbox, LockedPoll(settings, url, stopped), idle_renew_seconds, heartbeat)
         thread = threading.Thread(target=watcher.run, name=f"watch-{mailbox.key}", daemon=True)
         thread.start()
         started.append((watcher, thread))

@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_IDLE_RENEW_SECONDS = 600.0
 # idle_check waits at most this long at a time, so a stop request is seen within it.
 IDLE_CHECK_SECONDS = 1.0
+# A watcher in IDLE calls its heartbeat this often, without leaving IDLE. It checks
+# between idle_check calls, so a heartbeat can be up to IDLE_CHECK_SECONDS late.
+HEARTBEAT_INTERVAL_SECONDS = 30.0
 FIRST_RETRY_SECONDS = 1.0
 MAX_RETRY_SECONDS = 300.0
 NEW_MAIL_RESPONSES = (b"EXISTS", b"RECENT")
@@ -47,6 +50,10 @@ class IdleWatcher:
     errors. Connection errors end the session, and the watcher reconnects
     after 1, 2, 4, ... seconds, at most MAX_RETRY_SECONDS. When the server
     does not announce IDLE, `run()` returns and `unsupported` is true.
+
+    `heartbeat(idle)` is called on entering IDLE and every
+    HEARTBEAT_INTERVAL_SECONDS during IDLE with idle=True, and once with
+    idle=False when the server lacks IDLE. It must not raise.
     """
 
     def __init__(
@@ -55,11 +62,13 @@ class IdleWatcher:
         mailbox: ImapMailbox,
         poll: Callable[[], None],
         idle_renew_seconds: float = DEFAULT_IDLE_RENEW_SECONDS,
+        heartbeat: Callable[[bool], None] | None = None,
     ) -> None:
         self.settings = settings
         self.mailbox = mailbox
         self.poll = poll
         self.idle_renew_seconds = idle_renew_seconds
+        self.heartbeat = heartbeat or (lambda idle: None)
         self.sessions = 0
         self.unsupported = False
         self._stopped = threading.Event()
@@ -104,6 +113,7 @@ class IdleWatcher:
             if not client.has_capability("IDLE"):
                 logger.warning("server does not support IDLE, leaving the mailbox to scheduled polls", extra={"mailbox": self.mailbox.key})
                 self.unsupported = True
+                self.heartbeat(False)
                 return
             client.select_folder(self.mailbox.folder, readonly=True)
             self.sessions += 1
@@ -130,9 +140,14 @@ class IdleWatcher:
         early.clear()
         client.idle()
         arrived = any(early.pop(name.decode(), None) for name in NEW_MAIL_RESPONSES)
+        self.heartbeat(True)
         renew_at = time.monotonic() + self.idle_renew_seconds
+        heartbeat_at = time.monotonic() + HEARTBEAT_INTERVAL_SECONDS
 
         while not arrived and not self.stopped() and time.monotonic() < renew_at:
+            if time.monotonic() >= heartbeat_at:
+                self.heartbeat(True)
+                heartbeat_at = time.monotonic() + HEARTBEAT_INTERVAL_SECONDS
             started = time.monotonic()
             responses = client.idle_check(timeout=IDLE_CHECK_SECONDS)
             arrived = reports_new_mail(responses)
