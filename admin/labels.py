@@ -7,10 +7,9 @@ fails when one has no label here.
 
 from __future__ import annotations
 
-import re
-
 from flask_babel import lazy_gettext as _l
 
+from helpdesk.mail.problems import SEPARATOR, split_problem, stored_problems
 from helpdesk.tickets.models import DeliveryState
 from kb.urgency import DANGER, MINOR, PEP_WINDOW
 
@@ -96,22 +95,32 @@ def theme_label(theme: str | None) -> str:
     return str(THEME_LABELS.get(theme, theme)) if theme else ""
 
 
-# Readable Dutch for the problems that helpdesk.mail writes into Message.parse_problem,
-# which stores English sentences joined by "; ". Each pattern matches one sentence.
-# TODO: store problem codes with their values instead, so that no pattern can drift from the parser.
-PARSE_PROBLEM_LABELS = (
-    (r"Message-ID missing or invalid; derived from the raw bytes", _l("Message-ID ontbreekt of is ongeldig, dus afgeleid van de ruwe bytes")),
-    (r"Date missing or invalid", _l("datum ongeldig")),
-    (r"Date missing", _l("datum ontbreekt")),
-    (r"header block repaired: unindented continuation lines or a byte order mark", _l("kopregels hersteld")),
-    (r"message of (?P<size>\d+) bytes is over the limit of (?P<limit>\d+) bytes", _l("bericht van %(size)s bytes is groter dan de grens van %(limit)s bytes")),
-    (r"parsing failed \((?P<error>\w+)\)", _l("lezen mislukt (%(error)s)")),
-    (r"headers could not be read \((?P<error>\w+)\)", _l("kopregels onleesbaar (%(error)s)")),
-    (r"winmail.dat could not be decoded; kept as attachment", _l("winmail.dat kon niet gelezen worden en is als bijlage bewaard")),
-    (r"multipart/related has no parts", _l("multipart/related zonder delen")),
-    (r"message/partial: only one fragment of a split message", _l("slechts één deel van een gesplitst bericht")),
-)
-
+# The problem codes of helpdesk.mail.problems. A label with %(detail)s shows the stored detail.
+PARSE_PROBLEM_LABELS = {
+    "message_id_missing": _l("Message-ID ontbreekt of is ongeldig, dus afgeleid van de ruwe bytes"),
+    "date_missing": _l("datum ontbreekt"),
+    "date_invalid": _l("datum ongeldig"),
+    "headers_repaired": _l("kopregels hersteld"),
+    "headers_unreadable": _l("kopregels onleesbaar (%(detail)s)"),
+    "no_headers": _l("geen leesbare e-mail: geen kopregels gevonden"),
+    "no_known_headers": _l("geen leesbare e-mail: geen bekende kopregels (From, To, Subject ...) gevonden"),
+    "parse_failed": _l("lezen mislukt (%(detail)s)"),
+    "too_large": _l("bericht van %(detail)s bytes is groter dan de grens"),
+    "mime_too_deep": _l("MIME-structuur dieper dan %(detail)s niveaus, als bijlage bewaard"),
+    "multipart_empty": _l("MIME-deel zonder inhoud"),
+    "partial_fragment": _l("slechts één deel van een gesplitst bericht"),
+    "transfer_encoding_failed": _l("codering van een deel onleesbaar (%(detail)s)"),
+    "mime_defects": _l("fouten in de MIME-structuur (%(detail)s)"),
+    "charset_unknown": _l("onbekende tekenset, gelezen als %(detail)s"),
+    "charset_invalid": _l("verkeerde tekenset opgegeven, gelezen als %(detail)s"),
+    "charset_missing": _l("geen tekenset opgegeven, gelezen als %(detail)s"),
+    "tnef_unreadable": _l("winmail.dat kon niet gelezen worden en is als bijlage bewaard"),
+    "tnef_rtf_failed": _l("tekst in winmail.dat onleesbaar (%(detail)s)"),
+    "calendar_unreadable": _l("agenda-uitnodiging onleesbaar (%(detail)s)"),
+    "pgp_encrypted": _l("het bericht is versleuteld met PGP"),
+    "smime_encrypted": _l("het bericht is versleuteld met S/MIME"),
+    "smime_opaque_signed": _l("het bericht is ondertekend met S/MIME en niet uitgepakt"),
+}
 
 # The types of detected identifying details (helpdesk.redaction), named as the placeholders name them.
 ENTITY_LABELS = {
@@ -193,9 +202,15 @@ AUDIT_DETAIL_VALUE_LABELS = {
 }
 
 
+def parse_problem_label(stored: str) -> str:
+    """Return the label of one stored problem code, or the stored text itself when it is no known code."""
+    code, detail = split_problem(stored)
+    label = PARSE_PROBLEM_LABELS.get(code)
+    if label is None:
+        return stored
+    return str(label) % {"detail": detail or "?"}
+
+
 def describe_parse_problem(stored: str | None) -> str:
-    """Return Message.parse_problem with every known English sentence replaced by its Dutch label."""
-    text = stored or ""
-    for pattern, label in PARSE_PROBLEM_LABELS:
-        text = re.sub(pattern, lambda match, label=label: str(label) % match.groupdict(), text)
-    return text
+    """Return a stored Message.parse_problem or Ticket.quarantine_reason as labels joined by "; "."""
+    return SEPARATOR.join(parse_problem_label(item) for item in stored_problems(stored))

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from admin.labels import AUDIT_ACTION_LABELS, AUDIT_OBJECT_LABELS, DELIVERY_LABELS, EVENT_LABELS, URGENCY_LABELS
+from admin.labels import AUDIT_ACTION_LABELS, AUDIT_OBJECT_LABELS, DELIVERY_LABELS, EVENT_LABELS, PARSE_PROBLEM_LABELS, URGENCY_LABELS, describe_parse_problem
 from helpdesk.accounts import services as accounts
 from helpdesk.accounts.models import User
 from helpdesk.db import session_scope
+from helpdesk.ingest.pipeline import ingest_raw
+from helpdesk.mail.problems import PROBLEM_CODES
 from helpdesk.tickets.models import DeliveryState, Direction, Message, TicketEvent
 from kb.urgency import REASON_PRIORITY
 from tests.admin_fixtures import admin_user, agent, agent_client, app, client, login, make_ticket  # noqa: F401 (pytest fixtures)
@@ -30,8 +32,8 @@ def _argument(call: ast.Call, position: int, keyword: str) -> str | None:
 
 
 def written_codes() -> dict[str, set[str]]:
-    """Collect the event kinds, audit actions and object types that the source code writes as literals."""
-    codes = {"event": set(), "action": set(), "object": set()}
+    """Collect the event kinds, audit actions, object types and mail problems that the source code writes as literals."""
+    codes = {"event": set(), "action": set(), "object": set(), "problem": set()}
     for package in SOURCE_PACKAGES:
         for path in (ROOT / package).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -49,6 +51,9 @@ def written_codes() -> dict[str, set[str]]:
                 for kind, code in found.items():
                     if code:
                         codes[kind].add(code)
+                if name == "problem" and node.args:
+                    # The code may be chosen by an expression, as in problem("date_invalid" if value else "date_missing").
+                    codes["problem"] |= {_literal(item) for item in ast.walk(node.args[0])} - {None}
     return codes
 
 
@@ -58,6 +63,7 @@ def test_source_scan_finds_codes():
     assert {"created", "reply_sent", "quarantined"} <= codes["event"]
     assert {"login", "reveal", "erase"} <= codes["action"]
     assert {"user", "message", "ticket"} <= codes["object"]
+    assert {"message_id_missing", "date_missing", "no_headers", "smime_encrypted"} <= codes["problem"]
 
 
 def test_every_written_code_has_label():
@@ -70,6 +76,8 @@ def test_every_written_code_has_label():
     assert sorted((codes["object"] | {"article"}) - AUDIT_OBJECT_LABELS.keys()) == []
     assert sorted(set(DeliveryState) - DELIVERY_LABELS.keys()) == []
     assert sorted(set(REASON_PRIORITY) - URGENCY_LABELS.keys()) == []
+    assert sorted(codes["problem"] - PROBLEM_CODES) == []
+    assert sorted(PROBLEM_CODES - PARSE_PROBLEM_LABELS.keys()) == []
 
 
 def text_of(fragment: str) -> str:
@@ -131,3 +139,27 @@ def test_audit_log_shows_labels(client, settings, admin_user):
     for code, text in options:
         if code in AUDIT_ACTION_LABELS or code in AUDIT_OBJECT_LABELS:
             assert text in (str(AUDIT_ACTION_LABELS.get(code)), str(AUDIT_OBJECT_LABELS.get(code)))
+
+
+def test_parse_problems_shown_with_details(app):
+    stored = "message_id_missing; charset_missing:cp1252; text/plain: kept as stored"
+
+    with app.test_request_context():
+        shown = describe_parse_problem(stored)
+
+    assert shown == (
+        "Message-ID ontbreekt of is ongeldig, dus afgeleid van de ruwe bytes; "
+        "geen tekenset opgegeven, gelezen als cp1252; text/plain: kept as stored"
+    )
+
+
+def test_mail_without_headers_shows_dutch_label(agent_client, settings):
+    with session_scope(settings) as session:
+        ticket_id = ingest_raw(session, settings, b"boodschappen\nmelk\nbrood\n").ticket_id
+
+    page = " ".join(text_of(agent_client.get(f"/admin/ticket/{ticket_id}").get_data(as_text=True)).split())
+
+    assert "Reden: geen leesbare e-mail: geen kopregels gevonden" in page
+    assert "Probleem bij het lezen: Message-ID ontbreekt of is ongeldig" in page
+    assert "no_headers" not in page
+    assert "message_id_missing" not in page

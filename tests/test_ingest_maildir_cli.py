@@ -275,3 +275,17 @@ def test_delete_copies_from_maildir(sqlite_settings, tmp_path):
 
     assert summary.deleted == 1
     assert [path.name for path in (maildir / "cur").iterdir()] == ["2.mail:2,S"]
+
+
+def test_tickets_export_has_problem_codes(sqlite_settings, tmp_path):
+    garbage = tmp_path / "boodschappen.txt"
+    garbage.write_bytes(b"boodschappen\nmelk\nbrood\n")
+    run_cli(sqlite_settings, "ingest", str(garbage))
+
+    result = run_cli(sqlite_settings, "tickets", "export", "--json")
+
+    assert result.exit_code == 0, result.output
+    [ticket] = json.loads(result.stdout)
+    assert ticket["status"] == "quarantined"
+    assert ticket["quarantine_reason"] == ["no_headers"]
+    assert ticket["messages"][0]["parse_problems"] == ["message_id_missing", "date_missing", "no_headers"]

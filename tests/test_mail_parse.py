@@ -56,14 +56,14 @@ def test_latin1_label_on_utf8_body():
 
     assert parsed.subject == "Café vraag"
     assert parsed.text == "Ik had één keer onbeschermd contact, is een test nodig?"
-    assert any("UTF-8" in problem for problem in parsed.problems)
+    assert "charset_invalid:utf-8" in parsed.problems
 
 
 def test_utf8_label_on_windows_1252_body():
     parsed = parse_fixture("charset-declared-utf8-is-cp1252.eml")
 
     assert parsed.text == "Ça m'inquiète : j'ai eu un rapport non protégé. Que faire ?"
-    assert any("cp1252" in problem for problem in parsed.problems)
+    assert "charset_invalid:cp1252" in parsed.problems
 
 
 def test_missing_charset_with_8bit_headers():
@@ -206,7 +206,7 @@ def test_unknown_charset_label_not_echoed():
 
     parsed = parse_message(raw)
 
-    assert "text/plain: unknown charset declared" in parsed.problems
+    assert "charset_unknown:ascii" in parsed.problems
     assert not any("Marie" in problem for problem in parsed.problems)
     assert not any("0478" in problem for problem in parsed.problems)
     assert not any("marie@" in problem for problem in parsed.problems)
@@ -220,7 +220,7 @@ def test_too_large_keeps_headers_only():
     assert parsed.too_large
     assert parsed.subject == "Re: Vraag over een test [#1]"
     assert parsed.text == ""
-    assert any("over the limit" in problem for problem in parsed.problems)
+    assert f"too_large:{len(raw)}" in parsed.problems
 
 
 @pytest.mark.parametrize(
@@ -331,7 +331,7 @@ def test_broken_tnef_kept_as_attachment():
 
     assert parsed.text == "Tekst"
     assert [attachment.filename for attachment in parsed.attachments] == ["winmail.dat"]
-    assert any("winmail.dat" in problem for problem in parsed.problems)
+    assert "tnef_unreadable" in parsed.problems
 
 
 @pytest.mark.parametrize(
@@ -363,7 +363,7 @@ def test_encrypted_mail_is_unreadable():
 
     parsed = parse_message(raw)
 
-    assert parsed.unreadable == "the message is S/MIME-encrypted"
+    assert parsed.unreadable == "smime_encrypted"
     assert parsed.subject == "Geheim"
 
 
@@ -380,7 +380,7 @@ GARBAGE = {
 def test_garbage_without_headers_is_unreadable(raw):
     parsed = parse_message(raw)
 
-    assert parsed.unreadable == "geen leesbare e-mail: geen kopregels gevonden"
+    assert parsed.unreadable == "no_headers"
     assert parsed.unreadable in parsed.problems
     assert parsed.text == ""
 
@@ -390,7 +390,7 @@ def test_garbage_with_unknown_header_is_unreadable():
 
     parsed = parse_message(raw)
 
-    assert parsed.unreadable == "geen leesbare e-mail: geen bekende kopregels (From, To, Subject ...) gevonden"
+    assert parsed.unreadable == "no_known_headers"
 
 
 def test_minimal_mail_without_date_or_id_is_readable():

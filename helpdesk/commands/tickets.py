@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from helpdesk import schema
 from helpdesk.cli import get_settings, main
 from helpdesk.db import session_scope
+from helpdesk.mail.problems import stored_problems
 from helpdesk.redaction import redact
 from helpdesk.teams.services import find_team
 from helpdesk.tickets.models import Direction, Message, Ticket
@@ -40,6 +41,7 @@ def _message_record(message: Message) -> dict:
         "language": message.language,
         "automatic": message.is_automatic,
         "automatic_reason": message.automatic_reason,
+        "parse_problems": stored_problems(message.parse_problem),
         "delivery_state": message.delivery_state.value if message.delivery_state else None,
         "received_at": _iso(message.received_at),
         "attachments": [
@@ -59,7 +61,7 @@ def ticket_record(ticket: Ticket) -> dict:
         "theme": ticket.theme,
         "urgent": ticket.urgent,
         "urgent_reason": ticket.urgent_reason,
-        "quarantine_reason": ticket.quarantine_reason,
+        "quarantine_reason": stored_problems(ticket.quarantine_reason),
         "team_id": ticket.team_id,
         "created_at": _iso(ticket.created_at),
         "last_message_at": _iso(ticket.last_message_at),

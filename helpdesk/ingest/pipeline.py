@@ -30,6 +30,7 @@ from helpdesk.ingest.outcomes import IngestOutcome, IngestStatus, Source
 from helpdesk.ingest.store import add_event, new_ticket, redacted, store_message
 from helpdesk.mail import ParsedMessage, parse_message
 from helpdesk.mail.parser import generated_message_id
+from helpdesk.mail.problems import problem, split_problem
 from helpdesk.plugins import get_registry
 from helpdesk.privacy.erasure import is_erased
 from helpdesk.teams.reply_addresses import is_own_address
@@ -368,8 +369,8 @@ def _store_quarantined(
     source: Source | None,
     record: IngestRecord,
 ) -> _StoredMail:
-    reason = parsed.unreadable or next((problem for problem in parsed.problems if "over the limit" in problem), None)
-    reason = reason or "message too large"
+    too_large = next((item for item in parsed.problems if split_problem(item)[0] == "too_large"), None)
+    reason = parsed.unreadable or too_large or problem("too_large")
     ticket = new_ticket(session, settings, parsed, source.mailbox if source else None)
     ticket.status = TicketStatus.QUARANTINED
     ticket.quarantine_reason = reason

@@ -9,6 +9,7 @@ from helpdesk.crypto import address_hash, encrypt
 from helpdesk.db import utcnow
 from helpdesk.ingest.outcomes import Source
 from helpdesk.mail import ParsedAttachment, ParsedMessage, rewrite_html_text, sanitize_html
+from helpdesk.mail.problems import SEPARATOR
 from helpdesk.redaction import redact, redact_filename
 from helpdesk.teams.routing import team_for_mailbox
 from helpdesk.tickets.models import Attachment, Direction, Message, Ticket, TicketEvent
@@ -78,8 +79,8 @@ def store_message(
         raw_size=len(raw),
         is_automatic=parsed.automatic is not None,
         automatic_reason=parsed.automatic[:64] if parsed.automatic else None,
-        # Problems quote parts of headers, such as content types, so they are redacted like the text.
-        parse_problem=redacted("; ".join(parsed.problems))[:MAX_PROBLEM_LENGTH] or None,
+        # Problems are codes with non-personal details (helpdesk.mail.problems), so no redaction is needed.
+        parse_problem=SEPARATOR.join(parsed.problems)[:MAX_PROBLEM_LENGTH] or None,
     )
     if source is not None:
         message.mailbox = source.mailbox

@@ -14,6 +14,7 @@ from helpdesk.mail.charsets import decode_bytes
 from helpdesk.mail.headers import decode_header_value, header_text, message_ids, parse_addresses
 from helpdesk.mail.html import html_to_text
 from helpdesk.mail.message import ParsedAttachment
+from helpdesk.mail.problems import problem
 from helpdesk.mail.tnef import TnefContent, read_tnef
 
 # Deeper nesting only occurs in crafted mail; the rest is kept as attachments.
@@ -88,7 +89,7 @@ class BodyWalker:
 
     def walk(self, part: Message, depth: int = 0) -> None:
         if depth > MAX_DEPTH:
-            self.problems.append(f"MIME nesting deeper than {MAX_DEPTH} levels kept as attachment")
+            self.problems.append(problem("mime_too_deep", MAX_DEPTH))
             self._add_attachment(part, data=_as_bytes(part))
             return
 
@@ -111,7 +112,6 @@ class BodyWalker:
         self.encrypted = self.encrypted or child.encrypted
 
     def _walk_multipart(self, part: Message, depth: int) -> None:
-        content_type = part.get_content_type()
         children = [child for child in (part.get_payload() or []) if isinstance(child, Message)]
         subtype = part.get_content_subtype()
 
@@ -127,12 +127,12 @@ class BodyWalker:
             for child in children[:1]:
                 self.walk(child, depth + 1)
         elif subtype == "encrypted":
-            self.encrypted = "the message is PGP-encrypted"
+            self.encrypted = problem("pgp_encrypted")
             for child in children[1:]:
                 self._add_attachment(child, data=_as_bytes(child))
         else:
             if not children:
-                self.problems.append(f"{content_type} has no parts")
+                self.problems.append(problem("multipart_empty"))
             for child in children:
                 self.walk(child, depth + 1)
 
@@ -157,7 +157,7 @@ class BodyWalker:
 
     def _walk_related(self, part: Message, children: list[Message], depth: int) -> None:
         if not children:
-            self.problems.append("multipart/related has no parts")
+            self.problems.append(problem("multipart_empty"))
             return
         start = str(part.get_param("start") or "").strip("<>")
         root = next((child for child in children if _content_id(child) == start), children[0]) if start else children[0]
@@ -192,7 +192,7 @@ class BodyWalker:
             self._add_attachment(part, data=_as_bytes(part))
             return
         if content_type == "message/partial":
-            self.problems.append("message/partial: only one fragment of a split message")
+            self.problems.append(problem("partial_fragment"))
         if content_type not in ORIGINAL_MESSAGE_TYPES and content_type != "message/partial":
             self._add_attachment(part, data=_as_bytes(part))
             return
@@ -229,9 +229,9 @@ class BodyWalker:
         elif content_type in SMIME_TYPES:
             smime_type = str(part.get_param("smime-type") or "").lower()
             if smime_type == "signed-data":
-                self.encrypted = "the message is S/MIME-signed in opaque form, which is not extracted"
+                self.encrypted = problem("smime_opaque_signed")
             else:
-                self.encrypted = "the message is S/MIME-encrypted"
+                self.encrypted = problem("smime_encrypted")
             self._add_attachment(part, filename=filename)
         elif maintype == "text" and disposition != "attachment" and subtype == "html" and not filename:
             self.segments.append(Segment(html=self._decoded_text(part)))
@@ -249,14 +249,14 @@ class BodyWalker:
         charset = part.get_content_charset()
         decoded = decode_bytes(data, charset)
         if decoded.problem:
-            self.problems.append(f"{part.get_content_type()}: {decoded.problem}")
+            self.problems.append(decoded.problem)
         return decoded.text.replace("\r\n", "\n").replace("\r", "\n")
 
     def _read_tnef(self, part: Message, filename: str | None) -> None:
         data = _payload(part, self.problems)
         content: TnefContent | None = read_tnef(data)
         if content is None:
-            self.problems.append("winmail.dat could not be decoded; kept as attachment")
+            self.problems.append(problem("tnef_unreadable"))
             self._add_attachment(part, filename=filename or "winmail.dat", data=data)
             return
         if content.text or content.html:
@@ -316,13 +316,13 @@ def _payload(part: Message, problems: list[str]) -> bytes:
     try:
         data = part.get_payload(decode=True)
     except Exception as error:  # noqa: BLE001 - the stdlib raises several types on broken encodings
-        problems.append(f"{part.get_content_type()}: transfer encoding could not be decoded ({type(error).__name__})")
+        problems.append(problem("transfer_encoding_failed", type(error).__name__))
         data = None
     if data is None:
         return _as_bytes(part)
     if part.defects:
         names = sorted({type(defect).__name__ for defect in part.defects})
-        problems.append(f"{part.get_content_type()}: {', '.join(names)}")
+        problems.append(problem("mime_defects", ",".join(names)))
     return data
 
 

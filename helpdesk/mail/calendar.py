@@ -6,6 +6,8 @@ import datetime as dt
 
 from icalendar import Calendar
 
+from helpdesk.mail.problems import problem
+
 METHOD_LABELS = {
     "REQUEST": "Uitnodiging",
     "CANCEL": "Annulering",
@@ -42,5 +44,5 @@ def calendar_summary(text: str) -> tuple[str, str | None]:
             if event.get("DESCRIPTION"):
                 lines.append(str(event.get("DESCRIPTION")).strip())
     except Exception as error:  # noqa: BLE001 - icalendar raises ValueError and others on broken files
-        return "", f"text/calendar could not be read ({type(error).__name__})"
+        return "", problem("calendar_unreadable", type(error).__name__)
     return "\n".join(lines), None

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
 
+from helpdesk.mail.problems import problem
+
 # Labels seen in real mail that Python's codec registry does not know.
 CHARSET_ALIASES = {
     "iso-8859-8-i": "iso8859_8",
@@ -98,36 +100,31 @@ def decode_bytes(data: bytes, declared: str | None = None) -> DecodedText:
         return DecodedText("", "ascii")
 
     codec = codec_for(declared)
-    problem: str | None = None
-    if declared and codec is None:
-        # The label is free text from the mail, so it may hold a name or an address.
-        problem = "unknown charset declared"
+    # The label is free text from the mail and may hold a name or an address,
+    # so the problem names only the codec that decoded the text.
+    code: str | None = "charset_unknown" if declared and codec is None else None
 
     if codec is not None:
-        decoded = _decode_declared(data, codec, declared or codec)
+        decoded = _decode_declared(data, codec)
         if decoded is not None:
             return decoded
-        problem = f"text is not valid {declared}"
+        code = "charset_invalid"
 
     if data.isascii():
-        return DecodedText(data.decode("ascii"), "ascii", problem)
+        return DecodedText(data.decode("ascii"), "ascii", code and problem(code, "ascii"))
 
     utf8 = _decode_mostly_utf8(data)
     if utf8 is not None:
-        return DecodedText(utf8, "utf-8", problem)
+        return DecodedText(utf8, "utf-8", code and problem(code, "utf-8"))
 
     guess = guess_codec(data)
     text = _decode_windows_1252(data) if guess == "cp1252" else data.decode(guess, errors="replace")
-    if problem is None and declared is None:
-        problem = f"no charset declared, decoded as {guess}"
-    elif problem is not None:
-        problem = f"{problem}, decoded as {guess}"
-    return DecodedText(text, guess, problem)
+    return DecodedText(text, guess, problem(code or "charset_missing", guess))
 
 
-def _decode_declared(data: bytes, codec: str, label: str) -> DecodedText | None:
+def _decode_declared(data: bytes, codec: str) -> DecodedText | None:
     if codec in PERMISSIVE_CODECS and not data.isascii() and _is_utf8(data):
-        return DecodedText(data.decode("utf-8"), "utf-8", f"declared {label} but the text is UTF-8")
+        return DecodedText(data.decode("utf-8"), "utf-8", problem("charset_invalid", "utf-8"))
 
     try:
         if codec in {"latin-1", "iso8859-1"}:

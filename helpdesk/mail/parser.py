@@ -20,6 +20,7 @@ from helpdesk.mail.headers import (
     raw_header_values,
 )
 from helpdesk.mail.message import BounceInfo, ParsedMessage
+from helpdesk.mail.problems import problem
 from helpdesk.mail.quotes import split_new_text
 
 # A plain-text bounce quotes the returned mail; its Message-ID line leads back to our reply.
@@ -51,7 +52,7 @@ def parse_message(raw: bytes, max_bytes: int | None = None) -> ParsedMessage:
     """Decode one raw mail. Bad input never raises: any Exception becomes `unreadable`.
 
     A mail over `max_bytes` gets only its headers read and `too_large` set.
-    A mail that cannot be read has `unreadable` set to the reason; both keep
+    A mail that cannot be read has `unreadable` set to its problem code. Both keep
     whatever headers could be decoded.
     """
     if isinstance(raw, str):
@@ -61,14 +62,14 @@ def parse_message(raw: bytes, max_bytes: int | None = None) -> ParsedMessage:
     if max_bytes is not None and len(raw) > max_bytes:
         parsed = _parse_headers_only(raw)
         parsed.too_large = True
-        parsed.problems.append(f"message of {len(raw)} bytes is over the limit of {max_bytes} bytes")
+        parsed.problems.append(problem("too_large", len(raw)))
         return parsed
 
     try:
         return _parse_full(raw)
     except Exception as error:  # noqa: BLE001 - the contract is to never raise; the raw mail is kept by the caller
         parsed = _parse_headers_only(raw)
-        parsed.unreadable = f"parsing failed ({type(error).__name__})"
+        parsed.unreadable = problem("parse_failed", type(error).__name__)
         parsed.problems.append(parsed.unreadable)
         return parsed
 
@@ -78,7 +79,7 @@ def _parse_full(raw: bytes) -> ParsedMessage:
     message = email.message_from_bytes(repaired, policy=compat32)
     parsed = _headers(message, raw)
     if repaired != raw:
-        parsed.problems.append("header block repaired: unindented continuation lines or a byte order mark")
+        parsed.problems.append(problem("headers_repaired"))
 
     not_mail = not_mail_reason(message)
     if not_mail is not None:
@@ -111,7 +112,7 @@ def _parse_full(raw: bytes) -> ParsedMessage:
 
 
 def not_mail_reason(message: Message) -> str | None:
-    """Return why parsed input is no e-mail at all (random bytes, a stray file), or None for a mail.
+    """Return the problem code when parsed input is no e-mail at all (random bytes, a stray file), or None for a mail.
 
     Input without header fields, or with only fields that no mail program
     writes, is no mail. A real mail may lack Date or Message-ID, but in
@@ -119,9 +120,9 @@ def not_mail_reason(message: Message) -> str | None:
     """
     names = [name for name in message.keys() if name]
     if not names:
-        return "geen leesbare e-mail: geen kopregels gevonden"
+        return problem("no_headers")
     if not any(KNOWN_HEADER.match(f"{name}:".encode("ascii", errors="replace")) for name in names):
-        return "geen leesbare e-mail: geen bekende kopregels (From, To, Subject ...) gevonden"
+        return problem("no_known_headers")
     return None
 
 
@@ -167,7 +168,7 @@ def _parse_headers_only(raw: bytes) -> ParsedMessage:
             text="",
             new_text="",
             html=None,
-            problems=[f"headers could not be read ({type(error).__name__})"],
+            problems=[problem("headers_unreadable", type(error).__name__)],
             size=len(raw),
         )
 
@@ -191,12 +192,12 @@ def _headers(message: Message, raw: bytes) -> ParsedMessage:
     ids = [_clean(message_id) for message_id in message_ids(header_text(message, "Message-ID"))]
     generated = not ids
     if generated:
-        problems.append("Message-ID missing or invalid; derived from the raw bytes")
+        problems.append(problem("message_id_missing"))
 
     date_value = header_text(message, "Date")
     date = parse_date(date_value)
     if date is None:
-        problems.append("Date missing or invalid" if date_value else "Date missing")
+        problems.append(problem("date_invalid" if date_value else "date_missing"))
 
     subject = _clean(header_text(message, "Subject", charset))
     from_address, from_name = sender_of(message, charset)

@@ -10,6 +10,7 @@ from tnefparse import TNEF
 
 from helpdesk.mail.charsets import decode_bytes
 from helpdesk.mail.message import ParsedAttachment
+from helpdesk.mail.problems import problem
 
 
 @dataclass
@@ -32,14 +33,14 @@ def _rtf_text(tnef: TNEF, problems: list[str]) -> str | None:
     try:
         rtf = tnef.rtfbody  # decompressed through the compressed_rtf package
     except Exception as error:  # noqa: BLE001 - broken compressed RTF must not stop parsing
-        problems.append(f"winmail.dat: RTF body could not be decompressed ({type(error).__name__})")
+        problems.append(problem("tnef_rtf_failed", type(error).__name__))
         return None
     if not rtf:
         return None
     try:
         return rtf_to_text(rtf.decode("cp1252", errors="replace"), errors="ignore").strip()
     except Exception as error:  # noqa: BLE001 - striprtf fails on some malformed RTF
-        problems.append(f"winmail.dat: RTF body could not be converted ({type(error).__name__})")
+        problems.append(problem("tnef_rtf_failed", type(error).__name__))
         return None
 
 
