@@ -202,14 +202,7 @@ def measure_latency(account, settings, count: int, rate: float, idle_timeout: fl
     # The first poll and the index build happen before the first mail.
     time.sleep(3.0)
 
-    with account.connect() as client:
-        started = time.perf_counter()
-        for number in range(count):
-            due = started + number / rate
-            time.sleep(max(0.0, due - time.perf_counter()))
-            raw = generated_mail(number, rng)
-            appended_at[f"bench-{number}@example.net"] = time.perf_counter()
-            client.append("INBOX", raw)
+    append_at_rate(account, count, rate, rng, appended_at)
 
     deadline = time.perf_counter() + max(60.0, 3 * idle_timeout)
     while len(stored_at) < count and time.perf_counter() < deadline and not errors:
@@ -223,6 +216,18 @@ def measure_latency(account, settings, count: int, rate: float, idle_timeout: fl
     if missing:
         raise SystemExit(f"{len(missing)} of {count} messages were not stored within the deadline")
     return [stored_at[message_id] - appended_at[message_id] for message_id in appended_at]
+
+
+def append_at_rate(account, count: int, rate: float, rng: random.Random, appended_at: dict[str, float]) -> None:
+    """Append `count` generated mails at `rate` per second, noting when each APPEND started by Message-ID."""
+    with account.connect() as client:
+        started = time.perf_counter()
+        for number in range(count):
+            due = started + number / rate
+            time.sleep(max(0.0, due - time.perf_counter()))
+            raw = generated_mail(number, rng)
+            appended_at[f"bench-{number}@example.net"] = time.perf_counter()
+            client.append("INBOX", raw)
 
 
 def print_latency(latencies: list[float], rate: float, idle_timeout: float) -> None:

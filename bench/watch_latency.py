@@ -40,7 +40,7 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
 sys.path.insert(0, str(REPOSITORY / "bench"))
 
-from ingest import bench_settings, generated_mail, print_latency, watch_database  # noqa: E402
+from ingest import append_at_rate, bench_settings, generated_mail, print_latency, watch_database  # noqa: E402
 
 from tests.services.dovecot import DovecotServer  # noqa: E402
 from tests.services.redis import CLAIM_KEY, CLAIM_SECONDS, DATABASE_NUMBERS  # noqa: E402
@@ -117,14 +117,7 @@ def measure(account, settings, count: int, rate: float) -> list[float]:
         time.sleep(0.05)
     print(f"first mail after the start: stored after {time.perf_counter() - warm_up_started:.2f} s")
 
-    with account.connect() as client:
-        started = time.perf_counter()
-        for number in range(count):
-            due = started + number / rate
-            time.sleep(max(0.0, due - time.perf_counter()))
-            raw = generated_mail(number, rng)
-            appended_at[f"bench-{number}@example.net"] = time.perf_counter()
-            client.append("INBOX", raw)
+    append_at_rate(account, count, rate, rng, appended_at)
 
     deadline = time.perf_counter() + 120.0
     while not appended_at.keys() <= stored_at.keys() and time.perf_counter() < deadline:
