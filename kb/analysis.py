@@ -42,7 +42,7 @@ RARE_WORD_ZIPF = 4.5
 COMMON_WORD_ZIPF = 6.5
 COMMON_WORD_WEIGHT = 0.4
 
-# The most words whose terms an Analyzer keeps. Past this the cache starts again.
+# Maximum number of words whose terms an Analyzer caches. Past this the cache is cleared.
 MAX_CACHED_WORDS = 100_000
 
 # Redaction placeholders such as "[naam]" and links carry no meaning for search.

@@ -18,9 +18,9 @@ ADMIN_ROLES = frozenset({Role.ADMIN})
 class RoleRequiredMixin:
     """Let only signed-in users with one of `allowed_roles` in; send others to the login page or a 403.
 
-    A view route with a `ticket_id` argument also responds with 404 when the ticket
-    belongs to a team the user is not a member of, so that no route of the
-    ticket page (reading, replying, notes, downloads) can reach it by URL.
+    A view route with a `ticket_id` argument also returns 404 when the ticket
+    belongs to a team the user is not a member of. So no route of the ticket
+    page (reading, replying, notes, downloads) can reach it by URL.
     """
 
     allowed_roles: frozenset[Role] = STAFF_ROLES

@@ -468,7 +468,7 @@ def _complete_client_mail(session: Session, settings: Settings, stored: _StoredM
         add_event(session, ticket, "created", message_id=message.id)
         other = stored.other_sender_ticket
         if other is not None:
-            # Ids only: the link tells staff both clients' texts are related without showing either address.
+            # The events store ids only, so staff see that the tickets are linked without either address.
             add_event(session, ticket, "reply_from_other_address", message_id=message.id, ticket_id=other.id)
             add_event(session, other, "other_address_replied", message_id=message.id, ticket_id=ticket.id)
     else:
