@@ -105,6 +105,7 @@ PARSE_PROBLEM_LABELS = {
     "no_headers": _l("geen leesbare e-mail: geen kopregels gevonden"),
     "no_known_headers": _l("geen leesbare e-mail: geen bekende kopregels (From, To, Subject ...) gevonden"),
     "parse_failed": _l("lezen mislukt (%(detail)s)"),
+    "ingest_failed": _l("verwerking mislukt (%(detail)s)"),
     "too_large": _l("bericht van %(detail)s bytes is groter dan de grens"),
     "mime_too_deep": _l("MIME-structuur dieper dan %(detail)s niveaus, als bijlage bewaard"),
     "multipart_empty": _l("MIME-deel zonder inhoud"),

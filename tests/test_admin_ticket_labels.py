@@ -153,6 +153,15 @@ def test_parse_problems_shown_with_details(app):
     )
 
 
+def test_worker_failure_reasons_shown_as_labels(app):
+    # "ingest failed (...)" is how earlier versions stored a failure outside the mail itself.
+    with app.test_request_context():
+        current = describe_parse_problem("ingest_failed:DataError")
+        earlier = describe_parse_problem("ingest failed (DataError)")
+
+    assert current == earlier == "verwerking mislukt (DataError)"
+
+
 def test_mail_without_headers_shows_dutch_label(agent_client, settings):
     with session_scope(settings) as session:
         ticket_id = ingest_raw(session, settings, b"boodschappen\nmelk\nbrood\n").ticket_id

@@ -214,7 +214,7 @@ def test_content_failure_still_quarantines(settings):
         IngestStatus.QUARANTINED,
         IngestStatus.INGESTED,
     ]
-    assert outcomes[1].reason == "ingest failed (DataError)"
+    assert outcomes[1].reason == "ingest_failed:DataError"
     state = stored_state(settings)
     assert state["tickets"] == 3
     assert state["quarantined"] == 1

@@ -17,6 +17,7 @@ from helpdesk.ingest.known import KnownMail, find_known_mail
 from helpdesk.ingest.models import MailboxState
 from helpdesk.ingest.outcomes import IngestOutcome, IngestStatus, Source
 from helpdesk.ingest.pipeline import ingest_raw, ingest_without_savepoints, quarantine_raw
+from helpdesk.mail.problems import problem
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ def ingest_one(settings: Settings, raw: bytes, source: Source) -> IngestOutcome:
         if is_connection_error(error):
             raise
         logger.exception("ingest failed, quarantining the mail", extra={"mailbox": source.mailbox, "uid": source.uid})
-        reason = f"ingest failed ({type(error).__name__})"
+        reason = problem("ingest_failed", type(error).__name__)
 
     with session_scope(settings) as session:
         outcome = quarantine_raw(session, settings, raw, source, reason)
@@ -205,7 +206,7 @@ def _ingest_in_savepoint(
         if is_connection_error(error):
             raise
         logger.exception("ingest failed, quarantining the mail", extra={"mailbox": source.mailbox, "uid": source.uid})
-        reason = f"ingest failed ({type(error).__name__})"
+        reason = problem("ingest_failed", type(error).__name__)
 
     with session.begin_nested():
         return quarantine_raw(session, settings, raw, source, reason)
