@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from helpdesk.redaction.context import lowercase
+from helpdesk.redaction.context import DIGIT, lowercase
 from helpdesk.redaction.entities import Entity
 from helpdesk.redaction.lexicon import lexicon
 
@@ -132,8 +132,10 @@ _HINTS = {
 
 def find_addresses(text: str) -> list[Entity]:
     """Find street addresses with a number, and Dutch postcodes on their own."""
-    lowered = lowercase(text)
     found = []
+    if not DIGIT.search(text):
+        return found  # every address has a house number or a postcode
+    lowered = lowercase(text)
     for match in _SUFFIX_END.finditer(lowered):
         end = match.end()
         if not _NUMBER.match(text, end):

@@ -6,7 +6,7 @@ import functools
 import ipaddress
 import re
 
-from helpdesk.redaction.context import keyword_pattern, lowercase
+from helpdesk.redaction.context import DIGIT, keyword_pattern, lowercase
 from helpdesk.redaction.entities import Entity
 from helpdesk.redaction.lexicon import lexicon, read_word_list
 
@@ -18,6 +18,9 @@ EMAIL = re.compile(
     rf"(?:{_DOT}[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*{_DOT}[A-Za-z]{{2,24}}(?![A-Za-z0-9-])",
     re.IGNORECASE,
 )
+# Every match of EMAIL contains one of these. Most texts contain none, and scanning
+# for them is much faster than trying EMAIL at every word.
+_AT_HINT = re.compile(r"@|[\[({]\s?(?:at|apenstaart)\s?[\])}]", re.IGNORECASE)
 
 _TLDS = (
     "be|nl|com|net|org|eu|fr|de|lu|uk|co|io|me|ly|gl|gg|to|tv|info|biz|xxx|sex|app|link|site|online|club"
@@ -32,6 +35,8 @@ URL = re.compile(
     r")",
     re.IGNORECASE,
 )
+# Every match of URL contains a scheme, "www." or a dot before a listed top-level domain.
+_URL_HINT = re.compile(rf"://|www\.|\.(?:{_TLDS})", re.IGNORECASE)
 _URL_TRAILING = ".,;:!?'\"»”’*"
 
 # Bare platform domains name a platform, not a person ("op onlyfans.com"); with a path they are profiles.
@@ -61,6 +66,7 @@ _HANDLE_QUOTED_NICK = re.compile(
 )
 # A word with an underscore inside ("lola_vip") is almost always a user name.
 _HANDLE_SHAPE = re.compile(r"(?<![\w@./-])[A-Za-z][A-Za-z0-9.]*_[A-Za-z0-9_.]*[A-Za-z0-9](?![\w@-])")
+_HANDLE_MARKS = {_HANDLE_AT: "@", _HANDLE_REDDIT: "u/", _HANDLE_SKYPE: "live:", _HANDLE_SHAPE: "_"}
 _HANDLE_STOPWORDS = keyword_pattern(
     "is", "was", "heet", "en", "of", "de", "het", "een", "me", "mij", "haar", "hem", "via", "op", "in", "met",
     "naar", "ook", "niet", "geen", "and", "or", "the", "a", "an", "to", "on", "et", "le", "la", "les", "un",
@@ -74,6 +80,8 @@ _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{
 
 def find_emails(text: str) -> list[Entity]:
     """Find e-mail addresses, also those written with [at] and [dot]."""
+    if not _AT_HINT.search(text):
+        return []
     return [Entity(match.start(), match.end(), "EMAIL") for match in EMAIL.finditer(text)]
 
 
@@ -125,6 +133,8 @@ def _is_public_link(url: str) -> bool:
 def find_urls(text: str) -> list[Entity]:
     """Find links to profiles, adverts and personal sites; links to public services stay."""
     found = []
+    if not _URL_HINT.search(text):
+        return found
     for match in URL.finditer(text):
         end = _trim_url(text, match.start(), match.end())
         url = text[match.start():end]
@@ -146,8 +156,8 @@ def find_handles(text: str) -> list[Entity]:
     common_words = lexicon().common_words
     found = []
     for pattern in (_HANDLE_AT, _HANDLE_REDDIT, _HANDLE_SKYPE, _HANDLE_SHAPE):
-        if pattern is _HANDLE_SHAPE and "_" not in text:
-            continue
+        if _HANDLE_MARKS[pattern] not in text:
+            continue  # every match contains this mark
         for match in pattern.finditer(text):
             end = match.end()
             while end > match.start() and text[end - 1] in "._-":
@@ -177,6 +187,8 @@ def _looks_like_handle(handle: str, common_words: frozenset[str]) -> bool:
 def find_ip_addresses(text: str) -> list[Entity]:
     """Find IPv4 and IPv6 addresses that parse as such."""
     found = []
+    if not DIGIT.search(text) and ":" not in text:
+        return found  # an IPv4 address contains digits and an IPv6 address colons
     for match in _IPV4.finditer(text):
         try:
             ipaddress.IPv4Address(match.group())

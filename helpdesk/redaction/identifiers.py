@@ -13,7 +13,7 @@ from stdnum import iban as stdnum_iban
 from stdnum.be import bis, nn
 from stdnum.nl import bsn
 
-from helpdesk.redaction.context import keyword_pattern, lowercase, near, uppercase
+from helpdesk.redaction.context import DIGIT, keyword_pattern, lowercase, near, uppercase
 from helpdesk.redaction.entities import Entity
 
 # IBAN lengths from the SWIFT IBAN registry for the countries seen in Belgian and Dutch mail.
@@ -82,8 +82,10 @@ def _iban_length_ok(country: str, compact: str) -> bool:
 
 def find_ibans(text: str) -> list[Entity]:
     """Find IBANs in any grouping and case, and old Belgian account numbers."""
-    raised = uppercase(text)
     found = []
+    if not DIGIT.search(text):
+        return found  # both kinds of account number contain digits
+    raised = uppercase(text)
     for match in _IBAN_CANDIDATE.finditer(raised):
         country = match.group("be") or match.group("nl") or match.group("country")
         if country not in IBAN_LENGTHS:
@@ -125,6 +127,8 @@ def _cut_to_length(text: str, start: int, end: int, length: int) -> int:
 def find_national_ids(text: str) -> list[Entity]:
     """Find Belgian national register and BIS numbers, Dutch BSNs and document numbers."""
     found = []
+    if not DIGIT.search(text):
+        return found  # every pattern here needs a digit
     for match in _NATIONAL_NUMBER.finditer(text):
         digits = re.sub(r"\D", "", match.group())
         if (

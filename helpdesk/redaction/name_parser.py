@@ -29,11 +29,30 @@ _MIN_COMPOUND_HEAD = 5
 _PART_SEPARATOR = re.compile(r"[-'’]")
 
 
+# A sentence end, then only the quotes, brackets, list marks and heading marks that
+# `NameParser.is_sentence_start` skips before the next word.
+_SENTENCE_BREAK = re.compile(r"[.!?:\n][ \t\"'“‘«(*>\-–#]*")
+
+
 class Token(NamedTuple):
     start: int
     end: int
     text: str
     fold: str
+    # Computed once per token, because every name rule tests it.
+    capitalised: bool
+
+
+def tokenise(text: str) -> list[Token]:
+    """Split `text` into word tokens with their offsets."""
+    tokens = []
+    for match in TOKEN.finditer(text):
+        word = match.group()
+        start = match.start()
+        # Words in capitals ("PEP", "UZ", "NIEUW") are abbreviations or shouting, not names.
+        capitalised = word[0].isupper() and (len(word) == 1 or not word.isupper())
+        tokens.append(Token(start, start + len(word), word, word.casefold(), capitalised))
+    return tokens
 
 
 class NameParser:
@@ -43,11 +62,14 @@ class NameParser:
         self.text = text
         self.lowered = lowercase(text)
         self.words = words
-        self.tokens = [
-            Token(start, start + len(word), word, word.casefold())
-            for start, word in ((match.start(), match.group()) for match in TOKEN.finditer(text))
-        ]
+        self.tokens = tokenise(text)
         self.starts = [token.start for token in self.tokens]
+        self.folds = {token.fold for token in self.tokens}
+        # A capital letter alone before a full stop: "J." in "J. Peeters".
+        self.initial_flags = [
+            len(token.text) == 1 and token.text.isupper() and text[token.end:token.end + 1] == "."
+            for token in self.tokens
+        ]
         self._sentence_starts: list[bool] | None = None
 
     # Word classes.
@@ -114,12 +136,10 @@ class NameParser:
         return False
 
     def is_initial(self, index: int) -> bool:
-        token = self.tokens[index]
-        return len(token.text) == 1 and token.text.isupper() and self.text[token.end:token.end + 1] == "."
+        return self.initial_flags[index]
 
     def is_capitalised(self, token: Token) -> bool:
-        # Words in capitals ("PEP", "UZ", "NIEUW") are abbreviations or shouting, not names.
-        return token.text[0].isupper() and (len(token.text) == 1 or not token.text.isupper())
+        return token.capitalised
 
     def previous_word(self, index: int) -> str | None:
         """Return the case-folded token before `index` when only spaces separate them."""
@@ -133,8 +153,17 @@ class NameParser:
         Quotes, brackets, list marks and heading marks between them do not count.
         """
         if self._sentence_starts is None:
-            self._sentence_starts = [self._starts_sentence(position) for position in range(len(self.tokens))]
+            self._sentence_starts = self._find_sentence_starts()
         return self._sentence_starts[index]
+
+    def _find_sentence_starts(self) -> list[bool]:
+        # A token after the first starts a sentence exactly when a sentence break ends at it,
+        # because the break's mark cannot lie in a word and the marks skipped after it are no letters.
+        break_ends = {match.end() for match in _SENTENCE_BREAK.finditer(self.text)}
+        starts = [start in break_ends for start in self.starts]
+        if starts:
+            starts[0] = self._starts_sentence(0)
+        return starts
 
     def _starts_sentence(self, index: int) -> bool:
         gap_start = self.tokens[index - 1].end if index else 0

@@ -57,6 +57,7 @@ PLACE_PREPOSITIONS = {
     "to", "near", "around", "à", "en", "vers", "près", "centrum", "stad", "gemeente", "provincie", "via",
 }
 COMPANY_FORMS = {"bv", "bvba", "nv", "vzw", "cvba", "comm", "vof", "srl", "sprl", "sa", "asbl", "gmbh", "ltd", "inc", "llc", "bv's"}
+_TWO_DIGITS = re.compile(r"\d\d")
 # Words after which a capitalised word is a street, district, organisation or product: "de Kempen", "het ITG".
 ARTICLES = {"de", "het", "den", "the", "la", "le", "les", "een", "a", "an", "un", "une", "des", "du"}
 
@@ -67,6 +68,7 @@ class NameFinder(NameParser):
     def __init__(self, text: str, words: Lexicon):
         super().__init__(text, words)
         self.found: list[Entity] = []
+        self._title_cased_lines: dict[int, bool] = {}
 
     def add(self, start: int, end: int) -> None:
         self.found.append(Entity(start, end, "PERSON"))
@@ -84,7 +86,7 @@ class NameFinder(NameParser):
     def from_listed_given_names(self) -> None:
         """Find capitalised listed given names, with the surname words around them."""
         for index, token in enumerate(self.tokens):
-            if not self.is_capitalised(token) or not self.is_given(token):
+            if not token.capitalised or not self.is_given(token):
                 continue
             if token.fold in self.words.context_only_names:
                 continue
@@ -149,7 +151,7 @@ class NameFinder(NameParser):
         """Find listed surnames that start a sentence ("Peeters zei …"), where no other rule looks."""
         words = self.words
         for index, token in enumerate(self.tokens):
-            if not self.is_sentence_start(index) or not self.is_capitalised(token) or not self.is_surname(token):
+            if not token.capitalised or not self.is_sentence_start(index) or not self.is_surname(token):
                 continue
             if self.is_given(token) or self.is_common(token) or token.fold in words.places:
                 continue
@@ -165,7 +167,7 @@ class NameFinder(NameParser):
         """
         words = self.words
         for index, token in enumerate(self.tokens):
-            if len(token.text) < 3 or not self.is_capitalised(token) or self.is_sentence_start(index):
+            if len(token.text) < 3 or not token.capitalised or self.is_sentence_start(index):
                 continue
             if _UNNAME_SHAPE.search(token.text):
                 continue  # "STIs", "Noordse": an abbreviation or an adjective made from a place
@@ -198,7 +200,14 @@ class NameFinder(NameParser):
         # Inside a sentence a capitalised "Roos" or "Angel" is a name; in a title-cased
         # line ("Rose Garden Massage") it is not.
         line_start = self.text.rfind("\n", 0, self.tokens[index].start) + 1
-        line_end = self.text.find("\n", self.tokens[index].end)
+        if line_start not in self._title_cased_lines:
+            self._title_cased_lines[line_start] = self._is_title_cased_line(line_start)
+        return self._title_cased_lines[line_start]
+
+    def _is_title_cased_line(self, line_start: int) -> bool:
+        # Cached per line by the caller: a text of one long line would otherwise be
+        # tokenised again for each ordinary-word name in it.
+        line_end = self.text.find("\n", line_start)
         line = self.text[line_start:line_end if line_end >= 0 else len(self.text)]
         words = TOKEN.findall(line)
         capitalised = sum(1 for word in words if word[0].isupper())
@@ -216,8 +225,8 @@ class NameFinder(NameParser):
 
     def from_initials(self) -> None:
         """Find initials followed by a surname: "B. Janssens", "J.P. De Vos"."""
-        for index in range(len(self.tokens)):
-            if not self.is_initial(index):
+        for index, initial in enumerate(self.initial_flags):
+            if not initial:
                 continue
             if index > 0 and self.is_initial(index - 1) and self._joined(index - 1, index):
                 continue  # not the first initial of a run
@@ -236,6 +245,8 @@ class NameFinder(NameParser):
         self, pattern: re.Pattern[str], first_words: frozenset[str], allow_lower: bool, strong: bool = True
     ) -> None:
         """Like after_pattern, trying the pattern only at tokens that can start it."""
+        if first_words.isdisjoint(self.folds):
+            return
         for token in self.tokens:
             if token.fold in first_words:
                 match = pattern.match(self.lowered, token.start)
@@ -273,6 +284,8 @@ class NameFinder(NameParser):
 
     def before_age(self) -> None:
         """Find advert-style working names followed by an age: "Lola (19)"."""
+        if not _TWO_DIGITS.search(self.text):
+            return  # every match has a two-digit age
         for match in AGE_AFTER.finditer(self.text):
             index = self.token_at(match.start())
             if index is not None and self.tokens[index].start == match.start():
@@ -422,8 +435,10 @@ class NameFinder(NameParser):
                 if len(token.text) > 2 and token.fold not in PARTICLES and not self.is_initial(first):
                     named.add(token.fold)
                 first += 1
+        if not named:
+            return
         for index, token in enumerate(self.tokens):
-            if index in covered or token.fold not in named or not self.is_capitalised(token):
+            if index in covered or token.fold not in named or not token.capitalised:
                 continue
             if token.fold in self.words.context_only_names and self.is_sentence_start(index):
                 continue  # "Ben je …" after a signature "Ben"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from helpdesk.redaction.context import keyword_pattern, lowercase, near, uppercase
+from helpdesk.redaction.context import DIGIT, keyword_pattern, lowercase, near, uppercase
 from helpdesk.redaction.entities import Entity
 from helpdesk.redaction.lexicon import lexicon
 
@@ -58,6 +58,8 @@ def _has_word_part(plate: str) -> bool:
 def find_plates(text: str) -> list[Entity]:
     """Find licence plates; lower-case or spaced forms need a keyword or non-word letters."""
     found = []
+    if not DIGIT.search(text):
+        return found  # every plate contains a digit
     for match in PLATE.finditer(uppercase(text)):
         plate = match.group()
         # Dashes or dots between the groups mark a plate in any case ("1-abc-234"); spaced
