@@ -41,6 +41,9 @@ class Settings:
     imap_after_processing: str = "move"
     imap_processed_folder: str = "Verwerkt"
     imap_idle: bool = True
+    # Processes that parse, redact and analyse fetched mail ahead of its transaction:
+    # "auto" (one per CPU on a machine with several) or a count, 0 for none.
+    ingest_processes: str = "auto"
     max_message_bytes: int = 25 * 1024 * 1024
     max_attachment_bytes: int = 10 * 1024 * 1024
     keep_originals: bool = True
@@ -61,6 +64,13 @@ class Settings:
     @property
     def outbox_dir(self) -> Path:
         return self.data_dir / "outbox"
+
+    @property
+    def ingest_process_count(self) -> int:
+        if self.ingest_processes == "auto":
+            cpus = os.cpu_count() or 1
+            return cpus if cpus > 1 else 0
+        return int(self.ingest_processes)
 
     def with_overrides(self, **changes) -> "Settings":
         return replace(self, **changes)
@@ -142,6 +152,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             changes[spec.name] = raw
     settings = replace(settings, **changes)
 
+    if settings.ingest_processes != "auto" and not settings.ingest_processes.isdigit():
+        raise ConfigError(
+            f"HELPDESK_INGEST_PROCESSES={settings.ingest_processes!r} is invalid: "
+            "use auto, 0 (no extra processes) or a number of processes."
+        )
     if settings.imap_after_processing not in {"seen", "move", "leave"}:
         raise ConfigError(
             f"HELPDESK_IMAP_AFTER_PROCESSING={settings.imap_after_processing!r} is invalid: "

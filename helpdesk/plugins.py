@@ -2,8 +2,9 @@
 
 The core never imports those packages (dependencies point one way). Each
 registers itself through the `helpdesk.plugins` entry-point group declared in
-pyproject.toml: it may add CLI commands and steps that run on every ingested
-message inside the ingest transaction.
+pyproject.toml: it may add CLI commands, steps that run on every ingested
+message inside the ingest transaction, and the part of such a step that can
+run ahead of it in another process.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Callable, Protocol
+from typing import TYPE_CHECKING, Callable, ContextManager, Protocol
 
 import click
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from helpdesk.config import Settings
+    from helpdesk.ingest.prepare import PreparedText
     from helpdesk.tickets.models import Message, Ticket
 
 logger = logging.getLogger(__name__)
@@ -31,6 +33,24 @@ class IngestStep(Protocol):
         """Enrich a freshly stored inbound message (for example with suggestions)."""
 
 
+class IngestPreparer(Protocol):
+    """Work of an ingest step that needs no database session, done ahead of the ingest transaction.
+
+    helpdesk.ingest.prepare calls `prepare` in a worker process for each
+    parsed client mail of a fetch batch, and `use` in the polling process
+    around the batch's transaction with the results of that batch. The step
+    must give the same result with or without them.
+    """
+
+    name: str
+
+    def prepare(self, settings: "Settings", mail: "PreparedText") -> object | None:
+        """Return a picklable result for one mail, or None when there is nothing to prepare."""
+
+    def use(self, results: list[object]) -> ContextManager[None]:
+        """Make the results available to the ingest step inside the block."""
+
+
 class PublishCheck(Protocol):
     def __call__(self, text: str) -> list[str]:
         """Return the problems that forbid publishing `text`; empty when it may go public."""
@@ -40,6 +60,7 @@ class PublishCheck(Protocol):
 class Registry:
     commands: list[click.Command] = field(default_factory=list)
     ingest_steps: list[IngestStep] = field(default_factory=list)
+    ingest_preparers: list[IngestPreparer] = field(default_factory=list)
     # Called with (settings) to queue a task; set by workers, absent in plain CLI use.
     task_dispatchers: dict[str, Callable[..., None]] = field(default_factory=dict)
 
@@ -48,6 +69,9 @@ class Registry:
 
     def add_ingest_step(self, step: IngestStep) -> None:
         self.ingest_steps.append(step)
+
+    def add_ingest_preparer(self, preparer: IngestPreparer) -> None:
+        self.ingest_preparers.append(preparer)
 
 
 _registry: Registry | None = None

@@ -88,8 +88,19 @@ def session_fingerprint(session: Session) -> tuple:
 
 def index_for_session(session: Session) -> ArticleIndex:
     """Return the index of the published articles in the session's database, rebuilt when they change."""
+    return fingerprinted_index(session)[1]
+
+
+def fingerprinted_index(session: Session) -> tuple[tuple, ArticleIndex]:
+    """Return the session_fingerprint of the published articles and their index.
+
+    The fingerprint is the same in every process that reads the same
+    database state, so it can tell whether a result computed elsewhere used
+    the same articles.
+    """
     source = f"db:{session.get_bind().url.render_as_string(hide_password=True)}"
-    return _cached(source, session_fingerprint(session), lambda: published_records(session))
+    fingerprint = session_fingerprint(session)
+    return fingerprint, _cached(source, fingerprint, lambda: published_records(session))
 
 
 def index_for_directory(directory: Path) -> ArticleIndex:

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from helpdesk import metrics
 from helpdesk.config import Settings
+from helpdesk.db import session_factory
 from helpdesk.tickets.models import Message, Suggestion, Ticket
-from kb.catalog import index_for_session
+from kb.catalog import fingerprinted_index
 from kb.drafts import render_draft
 from kb.index import ArticleIndex
 from kb.suggest import SuggestionResult, suggest
+
+if TYPE_CHECKING:
+    from helpdesk.ingest.prepare import PreparedText
 
 logger = logging.getLogger(__name__)
 
@@ -30,10 +37,13 @@ def suggest_for_message(session: Session, settings: Settings, ticket: Ticket, me
     """
     if ticket.id is None or message.id is None:
         session.flush()
-    index = _transaction_index(session)
+    fingerprint, index = _transaction_index(session)
+    subject = message.subject or ""
     text = message.new_text or message.body or ""
     received = message.received_at.date() if message.received_at else None
-    result = suggest(index, message.subject or "", text, received=received)
+    result = _prepared.get((fingerprint, subject, text, received))
+    if result is None:
+        result = suggest(index, subject, text, received=received)
 
     ticket.language = result.language
     if message.language is None:
@@ -81,8 +91,8 @@ def suggest_for_message(session: Session, settings: Settings, ticket: Ticket, me
     return result
 
 
-def _transaction_index(session: Session) -> ArticleIndex:
-    """Return the article index, checking whether articles changed once per transaction instead of once per mail.
+def _transaction_index(session: Session) -> tuple[tuple, ArticleIndex]:
+    """Return the articles' fingerprint and index, checking whether articles changed once per transaction.
 
     A batch of mails ingested in one transaction thus makes one fingerprint
     query. Articles published while the transaction runs are used from the next one.
@@ -90,7 +100,45 @@ def _transaction_index(session: Session) -> ArticleIndex:
     transaction = session.get_transaction()
     cached = session.info.get(TRANSACTION_INDEX_KEY)
     if transaction is not None and cached is not None and cached[0] is transaction:
-        return cached[1]
-    index = index_for_session(session)
-    session.info[TRANSACTION_INDEX_KEY] = (transaction, index)
-    return index
+        return cached[1], cached[2]
+    fingerprint, index = fingerprinted_index(session)
+    session.info[TRANSACTION_INDEX_KEY] = (transaction, fingerprint, index)
+    return fingerprint, index
+
+
+# Suggestion results computed in a worker process (see SuggestionPreparer), by
+# (article fingerprint, redacted subject, redacted text, day received): the
+# inputs that decide the result of `suggest`.
+_prepared: dict[tuple, SuggestionResult] = {}
+
+
+class SuggestionPreparer:
+    """Ranks the articles for a fetch batch in a worker process, ahead of suggest_for_message.
+
+    See helpdesk.ingest.prepare. suggest_for_message uses a result only when
+    its key matches, so articles published in between are taken into account.
+    """
+
+    name = "kb.suggestions"
+
+    def prepare(self, settings: Settings, mails: list[PreparedText]) -> list[tuple | None]:
+        if not mails:
+            return []
+        with session_factory(settings)() as session:
+            fingerprint, index = fingerprinted_index(session)
+        results: list[tuple | None] = []
+        for mail in mails:
+            text = mail.new_text or mail.body
+            key = (fingerprint, mail.subject, text, mail.received)
+            results.append((key, suggest(index, mail.subject, text, received=mail.received)))
+        return results
+
+    @contextmanager
+    def use(self, results: list[tuple]) -> Iterator[None]:
+        entries = dict(results)
+        _prepared.update(entries)
+        try:
+            yield
+        finally:
+            for key in entries:
+                _prepared.pop(key, None)

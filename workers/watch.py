@@ -22,6 +22,7 @@ from helpdesk.config import ConfigError, Settings
 from helpdesk.db import session_scope
 from helpdesk.ingest.idle import DEFAULT_IDLE_RENEW_SECONDS, IdleWatcher
 from helpdesk.ingest.polling import poll_mailbox
+from helpdesk.ingest.prepare import start_pool
 from helpdesk.ingest.sources import ImapMailbox, parse_mailbox_url, safe_url
 from helpdesk.outbound.services import due_message_ids
 from workers.locks import Lease, exclusive
@@ -147,6 +148,8 @@ def watch(idle_renew_seconds: float) -> None:
         watchers = []
     else:
         watchers = start_watchers(settings, stopped, idle_renew_seconds)
+        # Started beside the watchers, so the first poll does not wait for it; a backlog found later uses it.
+        threading.Thread(target=start_pool, args=(settings,), name="ingest-pool-start", daemon=True).start()
     logger.info("watch started", extra={"mailboxes": len(watchers)})
 
     # Without watchers the process still waits for its stop signal, so that

@@ -21,6 +21,7 @@ from imapclient.imapclient import SocketTimeout
 
 from helpdesk.config import Settings
 from helpdesk.ingest.outcomes import Source
+from helpdesk.ingest.prepare import PreparedBatch, text_pool
 from helpdesk.ingest.sources import ImapMailbox
 from helpdesk.ingest.state import PollSummary, ingest_batch, record_failure, record_success, start_scan
 
@@ -30,6 +31,8 @@ logger = logging.getLogger(__name__)
 POLL_ERRORS = (IMAPClientError, OSError, ssl.SSLError, socket.timeout, EOFError)
 
 FETCH_ITEM = b"BODY[]"
+# Polls that find fewer new mails than this prepare them in the transaction, without the process pool.
+MIN_PREPARED_MAILS = 20
 
 
 def connect(mailbox: ImapMailbox, settings: Settings) -> IMAPClient:
@@ -120,28 +123,77 @@ def _poll_folder(
 
     uids = new_uids(client, last_uid)
     batch_size = max(1, settings.imap_batch_size)
+    # A few mails (the usual IDLE wake-up) are stored at once: the pool would
+    # add its start-up and transfer time, and there is no next batch to overlap.
+    pool = text_pool(settings) if len(uids) >= MIN_PREPARED_MAILS else None
+    pending: tuple[list[tuple[bytes, Source]], PreparedBatch | None] | None = None
     for start in range(0, len(uids), batch_size):
-        if should_stop():
-            summary.warnings.append("poll stopped early because its lock expired")
-            logger.warning("mailbox poll stopped early", extra={"mailbox": mailbox.key, "folder": mailbox.folder})
+        mails = _fetch(client, mailbox, uidvalidity, uids[start:start + batch_size], summary)
+        preparation = pool.submit(settings, [raw for raw, _ in mails]) if pool is not None else None
+        # The pool prepares this batch while the one before it is stored.
+        if pending is not None and not _store_unless_stopped(settings, mailbox, client, pending, summary, should_stop):
+            if preparation is not None:
+                preparation.cancel()
             return
-        batch = uids[start:start + batch_size]
-        response = client.fetch(batch, ["BODY.PEEK[]"])
-        mails: list[tuple[bytes, Source]] = []
-        for uid in batch:
-            data = response.get(uid)
-            if data is None or FETCH_ITEM not in data:
-                # Expunged by someone else between SEARCH and FETCH.
-                logger.info("message vanished before fetch", extra={"mailbox": mailbox.key, "uid": uid})
-                summary.warnings.append(f"UID {uid} was expunged before it could be fetched")
-                continue
-            mails.append((data[FETCH_ITEM], Source(mailbox.key, mailbox.folder, uidvalidity, uid)))
-        for outcome in ingest_batch(settings, mails):
-            summary.count(outcome)
-        processed = [source.uid for _, source in mails]
-        warning = mark_processed(settings, mailbox, client, processed)
-        if warning:
-            summary.warnings.append(warning)
+        pending = (mails, preparation)
+
+    if pending is not None:
+        _store_unless_stopped(settings, mailbox, client, pending, summary, should_stop)
+
+
+def _fetch(
+    client: IMAPClient, mailbox: ImapMailbox, uidvalidity: int, batch: list[int], summary: PollSummary
+) -> list[tuple[bytes, Source]]:
+    response = client.fetch(batch, ["BODY.PEEK[]"])
+    mails: list[tuple[bytes, Source]] = []
+    for uid in batch:
+        data = response.get(uid)
+        if data is None or FETCH_ITEM not in data:
+            # Expunged by someone else between SEARCH and FETCH.
+            logger.info("message vanished before fetch", extra={"mailbox": mailbox.key, "uid": uid})
+            summary.warnings.append(f"UID {uid} was expunged before it could be fetched")
+            continue
+        mails.append((data[FETCH_ITEM], Source(mailbox.key, mailbox.folder, uidvalidity, uid)))
+    return mails
+
+
+def _store(
+    settings: Settings,
+    mailbox: ImapMailbox,
+    client: IMAPClient,
+    mails: list[tuple[bytes, Source]],
+    preparation: PreparedBatch | None,
+    summary: PollSummary,
+) -> None:
+    """Ingest one fetched batch in its transaction, then mark its mail processed on the server."""
+    prepared = preparation.results() if preparation is not None else None
+    for outcome in ingest_batch(settings, mails, prepared):
+        summary.count(outcome)
+    processed = [source.uid for _, source in mails]
+    warning = mark_processed(settings, mailbox, client, processed)
+    if warning:
+        summary.warnings.append(warning)
+
+
+def _store_unless_stopped(
+    settings: Settings,
+    mailbox: ImapMailbox,
+    client: IMAPClient,
+    pending: tuple[list[tuple[bytes, Source]], PreparedBatch | None],
+    summary: PollSummary,
+    should_stop: Callable[[], bool],
+) -> bool:
+    """Store a fetched batch, or return False without storing it once `should_stop()` is true."""
+    mails, preparation = pending
+    if should_stop():
+        # The batch stays above the last UID, so the next poll fetches it again.
+        if preparation is not None:
+            preparation.cancel()
+        summary.warnings.append("poll stopped early because its lock expired")
+        logger.warning("mailbox poll stopped early", extra={"mailbox": mailbox.key, "folder": mailbox.folder})
+        return False
+    _store(settings, mailbox, client, mails, preparation, summary)
+    return True
 
 
 def mark_processed(settings: Settings, mailbox: ImapMailbox, client: IMAPClient, uids: list[int]) -> str | None:

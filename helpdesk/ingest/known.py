@@ -53,8 +53,13 @@ def raw_hash(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def find_known_mail(session: Session, settings: Settings, raws: list[bytes]) -> KnownMail:
-    """Parse the batch's new mail and look up every mail's identity with one query per table and key."""
+def find_known_mail(
+    session: Session, settings: Settings, raws: list[bytes], parsed_by_hash: dict[str, ParsedMessage] | None = None
+) -> KnownMail:
+    """Parse the batch's new mail and look up every mail's identity with one query per table and key.
+
+    `parsed_by_hash` contains mail parsed beforehand (helpdesk.ingest.prepare), by raw SHA-256.
+    """
     from helpdesk.ingest.pipeline import message_key  # pipeline imports this module
 
     known = KnownMail()
@@ -67,8 +72,10 @@ def find_known_mail(session: Session, settings: Settings, raws: list[bytes]) -> 
         sha256 = raw_hash(raw)
         if sha256 in known.duplicates or sha256 in known.parsed:
             continue
+        parsed = (parsed_by_hash or {}).get(sha256)
         try:
-            parsed = parse_message(raw, settings.max_message_bytes)
+            if parsed is None:
+                parsed = parse_message(raw, settings.max_message_bytes)
         except Exception:  # noqa: BLE001 - ingest_raw parses this mail again in its savepoint and quarantines it
             logger.exception("parsing failed before the duplicate check", extra={"raw_sha256": sha256})
             continue

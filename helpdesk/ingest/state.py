@@ -16,6 +16,7 @@ from helpdesk.ingest.errors import is_connection_error
 from helpdesk.ingest.known import KnownMail, find_known_mail
 from helpdesk.ingest.models import MailboxState
 from helpdesk.ingest.outcomes import IngestOutcome, IngestStatus, Source
+from helpdesk.ingest.prepare import PreparedMail, prepared_results
 from helpdesk.ingest.pipeline import ingest_raw, ingest_without_savepoints, quarantine_raw
 from helpdesk.mail.problems import problem
 
@@ -134,7 +135,9 @@ def ingest_one(settings: Settings, raw: bytes, source: Source) -> IngestOutcome:
     return outcome
 
 
-def ingest_batch(settings: Settings, mails: list[tuple[bytes, Source]]) -> list[IngestOutcome]:
+def ingest_batch(
+    settings: Settings, mails: list[tuple[bytes, Source]], prepared: dict[str, PreparedMail] | None = None
+) -> list[IngestOutcome]:
     """Ingest several mails of one folder in one transaction that also advances the folder's last UID.
 
     One commit per batch instead of one per mail. The batch is first stored
@@ -146,6 +149,9 @@ def ingest_batch(settings: Settings, mails: list[tuple[bytes, Source]]) -> list[
     helpdesk.ingest.errors) propagates: nothing of the batch is stored and
     the last UID stays, so the next poll ingests the whole batch again. The
     same holds when the commit fails.
+
+    `prepared` contains the batch's parsing, redaction and preparer results
+    by raw SHA-256 (helpdesk.ingest.prepare); what is missing is computed here.
     """
     if not mails:
         return []
@@ -153,14 +159,16 @@ def ingest_batch(settings: Settings, mails: list[tuple[bytes, Source]]) -> list[
     if mailbox is None or folder is None:
         raise ValueError("ingest_batch needs mail with a mailbox and folder; use ingest_one for other mail")
 
-    with session_scope(settings) as session:
+    prepared = prepared or {}
+    parsed_by_hash = {sha256: mail.parsed for sha256, mail in prepared.items() if mail.parsed is not None}
+    with prepared_results(prepared), session_scope(settings) as session:
         state = mailbox_state(session, mailbox, folder)
         # An UPDATE as the first write opens the transaction. On SQLite a
         # SAVEPOINT that opens it would commit each mail on release.
         state.updated_at = utcnow()
         session.flush()
 
-        known = find_known_mail(session, settings, [raw for raw, _ in mails])
+        known = find_known_mail(session, settings, [raw for raw, _ in mails], parsed_by_hash)
         outcomes = _ingest_mails(session, settings, mails, known)
 
         uids = [source.uid for _, source in mails if source.uid is not None]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from helpdesk.redaction.detector import detect_entities
@@ -34,6 +37,13 @@ class Redacted:
 # the body and new text of a mail that quotes nothing.
 _last: tuple[str, Redacted] | None = None
 
+# Results computed in other processes, by text (see helpdesk.ingest.prepare).
+# Entries are pure results of their key, so threads may share them and a
+# missing entry only costs the detection.
+_prepared: dict[str, Redacted] = {}
+# The results that `redact` computes in a thread while `recording()` is active there, by text.
+_recording = threading.local()
+
 
 def detect(text: str) -> list[Entity]:
     """Return the identifying details in `text`, sorted and not overlapping."""
@@ -45,10 +55,36 @@ def redact(text: str) -> Redacted:
     global _last
     last = _last
     if last is not None and last[0] == text:
-        return Redacted(last[1].text, list(last[1].entities))
-    redacted = _redact(text)
-    _last = (text, redacted)
+        redacted = last[1]
+    else:
+        redacted = _prepared.get(text) or _redact(text)
+        _last = (text, redacted)
+    recorded = getattr(_recording, "results", None)
+    if recorded is not None:
+        recorded[text] = redacted
     return Redacted(redacted.text, list(redacted.entities))
+
+
+@contextmanager
+def recording() -> Iterator[dict[str, Redacted]]:
+    """Collect every result that `redact` computes inside the block, by text, to hand to another process."""
+    recorded: dict[str, Redacted] = {}
+    _recording.results = recorded
+    try:
+        yield recorded
+    finally:
+        _recording.results = None
+
+
+@contextmanager
+def prepared(results: dict[str, Redacted]) -> Iterator[None]:
+    """Let `redact` return these results, computed elsewhere, instead of detecting again inside the block."""
+    _prepared.update(results)
+    try:
+        yield
+    finally:
+        for text in results:
+            _prepared.pop(text, None)
 
 
 def _redact(text: str) -> Redacted:
