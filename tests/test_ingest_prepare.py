@@ -14,21 +14,23 @@ from sqlalchemy import select
 
 import helpdesk.ingest.imap as imap_module
 import kb.pipeline
+from helpdesk import crypto
 from helpdesk.config import ConfigError
+from helpdesk.crypto import decrypt, decrypt_bytes
 from helpdesk.db import session_scope
 from helpdesk.ingest import prepare
 from helpdesk.ingest.outcomes import IngestStatus, Source
 from helpdesk.ingest.polling import poll_mailbox
 from helpdesk.ingest.prepare import prepare_chunk, text_pool
 from helpdesk.ingest.state import ingest_batch
-from helpdesk.ingest.store import redacted, redacted_html
+from helpdesk.ingest.store import original_text, redacted, redacted_html
 from helpdesk.mail import parse_message
 from helpdesk.redaction import api as redaction_api
 from kb.catalog import index_for_session
 from kb.models import Article
 from kb.suggest import suggest
 from kb.transfer import CONTENT_DIR, import_directory
-from helpdesk.tickets.models import Message, Suggestion, Ticket
+from helpdesk.tickets.models import Attachment, Message, Suggestion, Ticket
 from tests.conftest import make_settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mail"
@@ -100,6 +102,10 @@ def test_prepared_batch_stores_what_transaction_computes(kb_settings):
             assert message.body == redacted(parsed.text)
             assert message.new_text == redacted(parsed.new_text)
             assert message.html_sanitized == redacted_html(parsed.html)
+            assert decrypt_bytes(kb_settings, message.raw_encrypted) == raw_by_hash[message.raw_sha256]
+            assert decrypt(kb_settings, message.original_encrypted) == original_text(parsed)
+            stored = [decrypt_bytes(kb_settings, row.data_encrypted) for row in message.attachments]
+            assert stored == [attachment.data for attachment in parsed.attachments]
 
         for ticket in session.scalars(select(Ticket).where(Ticket.language.is_not(None))):
             message = ticket.messages[-1]
@@ -122,6 +128,7 @@ def test_prepared_results_replace_the_work(kb_settings, monkeypatch):
     monkeypatch.setattr(redaction_api, "_redact", fail)
     monkeypatch.setattr(kb.pipeline, "suggest", fail)
     monkeypatch.setattr(prepare, "parse_message", fail)
+    monkeypatch.setattr(crypto, "fernet", fail)
     outcomes = ingest_batch(kb_settings, sources(mails), prepared)
 
     assert [outcome.status for outcome in outcomes] == [IngestStatus.INGESTED] * 4
@@ -136,6 +143,27 @@ def test_prepared_results_forgotten_after_batch(kb_settings):
 
     assert redaction_api._prepared == {}
     assert kb.pipeline._prepared == {}
+    assert crypto._prepared == {}
+
+
+def test_equal_plaintexts_get_own_tokens(kb_settings):
+    attachment = b"%PDF-1.4 dezelfde scan"
+    mails = []
+    for number in (1, 2):
+        message = EmailMessage()
+        message["From"] = f"Client {number} <client{number}@example.net>"
+        message["Subject"] = "Uitslag"
+        message["Message-ID"] = f"<tokens-{number}@example.net>"
+        message.set_content("Kunnen jullie mijn uitslag lezen?")
+        message.add_attachment(attachment, maintype="application", subtype="pdf", filename="scan.pdf")
+        mails.append(message.as_bytes())
+
+    ingest_batch(kb_settings, sources(mails), by_hash(kb_settings, mails))
+
+    with session_scope(kb_settings) as session:
+        tokens = [row.data_encrypted for row in session.scalars(select(Attachment))]
+    assert len(tokens) == 2
+    assert tokens[0] != tokens[1]
 
 
 def test_stale_suggestions_computed_again(kb_settings, monkeypatch):
