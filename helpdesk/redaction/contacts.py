@@ -74,7 +74,9 @@ _HANDLE_STOPWORDS = keyword_pattern(
     "bericht", "berichten", "message", "messages", "chat", "gestuurd", "sturen", "contact", "stuurde",
 )
 
-_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]|\.\d)")
+# The first digit comes before the lookbehind that checks the character before it,
+# which lets the regex engine skip quickly to the next digit.
+_IPV4 = re.compile(r"\d(?<![\w.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?![\w.]|\.\d)")
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?:/\d{1,3})?(?![\w:])")
 
 
@@ -187,15 +189,15 @@ def _looks_like_handle(handle: str, common_words: frozenset[str]) -> bool:
 def find_ip_addresses(text: str) -> list[Entity]:
     """Find IPv4 and IPv6 addresses that parse as such."""
     found = []
-    if not DIGIT.search(text) and ":" not in text:
-        return found  # an IPv4 address contains digits and an IPv6 address colons
-    for match in _IPV4.finditer(text):
+    ipv4_matches = _IPV4.finditer(text) if DIGIT.search(text) else ()
+    for match in ipv4_matches:
         try:
             ipaddress.IPv4Address(match.group())
         except ValueError:
             continue
         found.append(Entity(match.start(), match.end(), "IP_ADDRESS"))
-    for match in _IPV6.finditer(text):
+    ipv6_matches = _IPV6.finditer(text) if ":" in text else ()
+    for match in ipv6_matches:
         candidate = match.group().split("/")[0]
         if candidate.count(":") < 2:
             continue
