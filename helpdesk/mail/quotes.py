@@ -23,6 +23,9 @@ REPLY_HEADERS = [
     re.compile(r"^Le\b.{0,300}\ba\s+écrit\s*:$", re.IGNORECASE),
     re.compile(r"^Am\b.{0,300}\bschrieb\b.{0,120}:$", re.IGNORECASE),
 ]
+# The first words of REPLY_HEADERS. A line that starts otherwise cannot start
+# a reply header, so the full patterns are not tried on it.
+REPLY_HEADER_START = re.compile(r"^(?:On|Op|Le|Am)\b", re.IGNORECASE)
 
 SEPARATOR = re.compile(
     r"^-{2,}\s*(?:original message|oorspronkelijk bericht|origineel bericht|message d'origine|"
@@ -56,7 +59,7 @@ def _joined(lines: list[str], index: int, count: int) -> str:
 
 def _reply_header_at(lines: list[str], index: int) -> bool:
     first = lines[index].strip()
-    if not first or len(first) > MAX_HEADER_LINE or _is_quoted(first):
+    if not first or len(first) > MAX_HEADER_LINE or _is_quoted(first) or not REPLY_HEADER_START.match(first):
         return False
     for count in range(1, MAX_HEADER_WRAP + 1):
         if index + count > len(lines):
