@@ -9,6 +9,7 @@ non-Western encoding (Cyrillic, Greek, Asian) that fits the bytes better.
 from __future__ import annotations
 
 import codecs
+import functools
 from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
@@ -79,6 +80,7 @@ class DecodedText:
     problem: str | None = None
 
 
+@functools.lru_cache(maxsize=256)
 def codec_for(label: str | None) -> str | None:
     """Return Python's codec name for a MIME charset label, or None when unknown."""
     if not label:
