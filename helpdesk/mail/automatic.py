@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-from helpdesk.mail.headers import header_text, raw_header_values
+from helpdesk.mail.headers import HeaderFields, header_text
 
 AUTOMATIC_SENDERS = {"mailer-daemon", "mail-daemon", "mailerdaemon", "postmaster", "mailer_daemon"}
 AUTOMATIC_PRECEDENCE = {"bulk", "junk", "list"}
@@ -39,7 +39,7 @@ def _local_part(address: str) -> str:
     return address.rsplit("@", 1)[0].strip().lower()
 
 
-def automatic_reason(message: Message, from_address: str, subject: str) -> str | None:
+def automatic_reason(message: Message, fields: HeaderFields, from_address: str, subject: str) -> str | None:
     """Return why `message` looks machine-sent, or None for mail a person wrote."""
     content_type = message.get_content_type()
     if content_type == "multipart/report":
@@ -48,7 +48,7 @@ def automatic_reason(message: Message, from_address: str, subject: str) -> str |
             return "read-receipt"
         return "delivery-status"
 
-    auto_submitted = header_text(message, "Auto-Submitted").lower()
+    auto_submitted = header_text(fields, "Auto-Submitted").lower()
     if auto_submitted and auto_submitted.split(";", 1)[0].strip() != "no":
         return f"auto-submitted:{auto_submitted.split(';', 1)[0].strip()[:40]}"
 
@@ -58,18 +58,18 @@ def automatic_reason(message: Message, from_address: str, subject: str) -> str |
         ("X-Auto-Response-Suppress", "x-auto-response-suppress"),
         ("X-Failed-Recipients", "bounce"),
     ):
-        if raw_header_values(message, header):
+        if header in fields:
             return reason
 
-    precedence = header_text(message, "Precedence").lower()
+    precedence = header_text(fields, "Precedence").lower()
     if precedence in AUTOMATIC_PRECEDENCE:
         return f"precedence:{precedence}"
-    if raw_header_values(message, "List-Id"):
+    if "List-Id" in fields:
         return "list-id"
 
     if _local_part(from_address) in AUTOMATIC_SENDERS:
         return "mailer-daemon"
-    if header_text(message, "Return-Path").strip() == "<>":
+    if header_text(fields, "Return-Path").strip() == "<>":
         return "null-return-path"
 
     if BOUNCE_SUBJECT.match(subject):

@@ -11,7 +11,7 @@ from email.policy import compat32
 
 from helpdesk.mail.calendar import calendar_summary
 from helpdesk.mail.charsets import decode_bytes
-from helpdesk.mail.headers import decode_header_value, header_text, message_ids, parse_addresses
+from helpdesk.mail.headers import HeaderFields, decode_header_value, header_text, message_ids, parse_addresses
 from helpdesk.mail.html import html_to_text
 from helpdesk.mail.message import ParsedAttachment
 from helpdesk.mail.problems import problem
@@ -58,11 +58,27 @@ class DeliveryStatus:
     diagnostic: str | None = None
 
 
+class ContentCharsets:
+    """The declared charset of each part, read from its Content-Type once."""
+
+    def __init__(self) -> None:
+        self._charsets: dict[Message, str | None] = {}
+
+    def of(self, part: Message) -> str | None:
+        """Return `part.get_content_charset()`, read once per part unless it raises."""
+        if part in self._charsets:
+            return self._charsets[part]
+        charset = part.get_content_charset()
+        self._charsets[part] = charset
+        return charset
+
+
 @dataclass
 class BodyWalker:
     """Collects the parts of one MIME tree; a child walker handles each alternative."""
 
     fallback_charset: str | None = None
+    charsets: ContentCharsets = field(default_factory=ContentCharsets)
     segments: list[Segment] = field(default_factory=list)
     calendar_lines: list[str] = field(default_factory=list)
     attachments: list[ParsedAttachment] = field(default_factory=list)
@@ -99,7 +115,7 @@ class BodyWalker:
             self._walk_leaf(part)
 
     def _child(self) -> "BodyWalker":
-        return BodyWalker(fallback_charset=self.fallback_charset)
+        return BodyWalker(fallback_charset=self.fallback_charset, charsets=self.charsets)
 
     def _absorb(self, child: "BodyWalker", keep_text: bool = True) -> None:
         if keep_text:
@@ -201,8 +217,9 @@ class BodyWalker:
         walker = self._child()
         walker.walk(inner, depth + 1)
         header_lines = [FORWARD_SEPARATOR]
+        inner_fields = HeaderFields(inner)
         for label, name in (("Van", "From"), ("Datum", "Date"), ("Onderwerp", "Subject"), ("Aan", "To")):
-            value = header_text(inner, name, self.fallback_charset)
+            value = header_text(inner_fields, name, self.fallback_charset)
             if value:
                 header_lines.append(f"{label}: {value}")
         inner_text = walker.text()
@@ -211,8 +228,7 @@ class BodyWalker:
 
     def _walk_leaf(self, part: Message) -> None:
         content_type = part.get_content_type()
-        maintype = part.get_content_maintype()
-        subtype = part.get_content_subtype()
+        maintype, subtype = content_type.split("/")  # get_content_type() always returns one slash
         disposition = _disposition(part)
         filename = _filename(part, self.fallback_charset)
 
@@ -246,7 +262,7 @@ class BodyWalker:
 
     def _decoded_text(self, part: Message) -> str:
         data = _payload(part, self.problems)
-        charset = part.get_content_charset()
+        charset = self.charsets.of(part)
         decoded = decode_bytes(data, charset)
         if decoded.problem:
             self.problems.append(decoded.problem)
@@ -359,7 +375,7 @@ def _status_blocks(part: Message) -> list[Message]:
 def _original_ids_of_message(part: Message) -> list[str]:
     inner = part.get_payload()
     if isinstance(inner, list) and inner and isinstance(inner[0], Message):
-        return message_ids(header_text(inner[0], "Message-ID"))
+        return message_ids(header_text(HeaderFields(inner[0]), "Message-ID"))
     return _original_ids_of_headers(_as_text(part))
 
 
@@ -402,9 +418,9 @@ def _default_filename(content_type: str, number: int) -> str:
     return f"bijlage-{number}{extension}"
 
 
-def sender_of(part: Message, fallback_charset: str | None) -> tuple[str, str]:
+def sender_of(fields: HeaderFields, fallback_charset: str | None) -> tuple[str, str]:
     """Return the address and display name of the first From address."""
-    addresses = parse_addresses(part, "From", fallback_charset)
+    addresses = parse_addresses(fields, "From", fallback_charset)
     if not addresses:
         return "", ""
     return addresses[0].address, addresses[0].name

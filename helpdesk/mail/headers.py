@@ -9,7 +9,9 @@ does not spoil the rest of the header.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.errors import HeaderParseError
 from email.header import decode_header
@@ -28,6 +30,9 @@ MAX_MESSAGE_ID_LENGTH = 998  # the SMTP line limit; longer values are not real i
 # Threading needs the thread's first id and the most recent ones, so a References
 # header keeps its first id and its last 100.
 MAX_MESSAGE_IDS = 101
+# Parsed address headers are cached when their values total at most this many characters.
+MAX_CACHED_ADDRESS_LENGTH = 1000
+ADDRESS_CACHE_SIZE = 1024  # entries
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,8 @@ def decode_encoded_words(text: str) -> str:
     Joining first matters because some clients split a multi-byte character
     over two encoded words.
     """
+    if "=?" not in text:
+        return text
     text = WHITESPACE_BETWEEN_WORDS.sub("?==?", text)
     pieces: list[str] = []
     position = 0
@@ -116,32 +123,60 @@ def _decode_word(word: str) -> bytes | None:
     return decoded[0][0]
 
 
-def raw_header_values(message: Message, name: str) -> list[str]:
-    """Return every `name` header as stored, with 8-bit bytes as surrogate escapes.
+class HeaderFields:
+    """Header fields of one message, indexed by lower-case name.
 
-    `Message.get_all` would replace those bytes by U+FFFD under compat32, so
-    this reads the stored items instead.
+    Values are kept as the compat32 parser stores them, with 8-bit bytes as
+    surrogate escapes, because `Message.get_all` would replace those bytes by
+    U+FFFD. The fields are read once, so later changes to the message are not seen.
     """
-    wanted = name.lower()
-    return [value for key, value in message.raw_items() if key.lower() == wanted]
+
+    def __init__(self, message: Message) -> None:
+        self._values: dict[str, list[str]] = {}
+        for key, value in message.raw_items():
+            self._values.setdefault(key.lower(), []).append(value)
+
+    def values(self, name: str) -> list[str]:
+        """Return every `name` field's value as stored, in the order of the header block."""
+        return self._values.get(name.lower(), [])
+
+    def __contains__(self, name: str) -> bool:
+        return name.lower() in self._values
 
 
-def header_text(message: Message, name: str, fallback_charset: str | None = None) -> str:
+def header_text(fields: HeaderFields, name: str, fallback_charset: str | None = None) -> str:
     """Return the decoded value of the first `name` header, or an empty string."""
-    values = raw_header_values(message, name)
+    values = fields.values(name)
     if not values:
         return ""
     return decode_header_value(values[0], fallback_charset)
 
 
-def parse_addresses(message: Message, name: str, fallback_charset: str | None = None) -> list[Address]:
+def parse_addresses(fields: HeaderFields, name: str, fallback_charset: str | None = None) -> list[Address]:
     """Return the addresses of every `name` header, with decoded display names.
 
     Addresses are split before encoded words are decoded, so a comma inside an
     encoded display name does not split one address into two.
     """
+    values = fields.values(name)
+    if not values:
+        return []
+    cacheable = all(type(value) is str for value in values) and sum(map(len, values)) <= MAX_CACHED_ADDRESS_LENGTH
+    if cacheable:
+        return list(_cached_addresses(tuple(values), fallback_charset))
+    return _addresses(values, fallback_charset)
+
+
+@functools.lru_cache(maxsize=ADDRESS_CACHE_SIZE)
+def _cached_addresses(values: tuple[str, ...], fallback_charset: str | None) -> tuple[Address, ...]:
+    # The same To and Cc values (the helpdesk's own address) recur in most
+    # mail, and the result depends on nothing but the arguments.
+    return tuple(_addresses(values, fallback_charset))
+
+
+def _addresses(values: Sequence[object], fallback_charset: str | None) -> list[Address]:
     raw_values = []
-    for value in raw_header_values(message, name):
+    for value in values:
         data = raw_header_bytes(value)
         raw = data.decode("ascii") if data.isascii() else decode_bytes(data, fallback_charset).text
         raw_values.append(FOLDED_LINE.sub(" ", raw))

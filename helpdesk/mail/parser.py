@@ -10,14 +10,14 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 
 from helpdesk.mail.automatic import automatic_reason, looks_like_bounce
-from helpdesk.mail.body import BodyWalker, sender_of
+from helpdesk.mail.body import BodyWalker, ContentCharsets, sender_of
 from helpdesk.mail.headers import (
+    HeaderFields,
     decode_header_value,
     header_text,
     message_ids,
     parse_addresses,
     parse_date,
-    raw_header_values,
 )
 from helpdesk.mail.message import BounceInfo, ParsedMessage
 from helpdesk.mail.problems import problem
@@ -41,6 +41,9 @@ KNOWN_HEADER = re.compile(
     re.IGNORECASE,
 )
 BYTE_ORDER_MARK = b"\xef\xbb\xbf"
+# The end of the header block is searched in this many leading bytes first,
+# then in four times as many, and so on.
+HEADER_SCAN_BYTES = 16 * 1024
 
 
 def generated_message_id(raw: bytes) -> str:
@@ -77,7 +80,10 @@ def parse_message(raw: bytes, max_bytes: int | None = None) -> ParsedMessage:
 def _parse_full(raw: bytes) -> ParsedMessage:
     repaired = repair_header_block(raw)
     message = email.message_from_bytes(repaired, policy=compat32)
-    parsed = _headers(message, raw)
+    has_body = _has_body(message)
+    charsets = ContentCharsets()
+    charset = parsed_charset(message, charsets)
+    parsed = _headers(message, raw, charset if has_body else None)
     if repaired != raw:
         parsed.problems.append(problem("headers_repaired"))
 
@@ -88,7 +94,7 @@ def _parse_full(raw: bytes) -> ParsedMessage:
         parsed.problems.append(not_mail)
         return parsed
 
-    walker = BodyWalker(fallback_charset=parsed_charset(message))
+    walker = BodyWalker(fallback_charset=charset, charsets=charsets)
     walker.walk(message)
 
     parsed.text = _clean(walker.text()).strip()
@@ -136,23 +142,45 @@ def repair_header_block(raw: bytes) -> bytes:
     if raw.startswith(BYTE_ORDER_MARK):
         raw = raw[len(BYTE_ORDER_MARK):]
 
-    lines = raw.splitlines(keepends=True)
-    end = next((index for index, line in enumerate(lines) if not line.strip()), len(lines))
+    lines = header_block_lines(raw)
+    end = len(lines)
     stray = [index for index in range(end) if not HEADER_LINE.match(lines[index])]
     if not stray:
         return raw
 
+    body_start = sum(len(line) for line in lines)
     last_known = max((index for index in range(end) if KNOWN_HEADER.match(lines[index])), default=-1)
     for index in stray:
         if index < last_known and index > 0:
             lines[index] = b" " + lines[index]
-    return b"".join(lines)
+    return b"".join(lines) + raw[body_start:]
+
+
+def header_block_lines(raw: bytes) -> list[bytes]:
+    """Return the lines before the first blank line, split as `raw.splitlines(keepends=True)` splits them.
+
+    Only a growing prefix of `raw` is split, because the body of a mail with
+    attachments can be megabytes long.
+    """
+    size = HEADER_SCAN_BYTES
+    while True:
+        complete = size >= len(raw)
+        lines = raw[:size].splitlines(keepends=True)
+        if not complete:
+            # The prefix may end inside a line, or between the CR and LF of one line break.
+            lines.pop()
+        for index, line in enumerate(lines):
+            if not line.strip():
+                return lines[:index]
+        if complete:
+            return lines
+        size *= 4
 
 
 def _parse_headers_only(raw: bytes) -> ParsedMessage:
     try:
         message = BytesHeaderParser(policy=compat32).parsebytes(repair_header_block(raw[:MAX_HEADER_BYTES]))
-        return _headers(message, raw)
+        return _headers(message, raw, parsed_charset(message) if _has_body(message) else None)
     except Exception as error:  # noqa: BLE001 - even the headers may be beyond repair
         return ParsedMessage(
             message_id=generated_message_id(raw),
@@ -173,11 +201,13 @@ def _parse_headers_only(raw: bytes) -> ParsedMessage:
         )
 
 
-def parsed_charset(message: Message) -> str | None:
+def parsed_charset(message: Message, charsets: ContentCharsets | None = None) -> str | None:
     """Return the first declared body charset: clients that put 8-bit bytes in headers use it there too."""
+    if charsets is None:
+        charsets = ContentCharsets()
     for part in message.walk():
         try:
-            charset = part.get_content_charset()
+            charset = charsets.of(part)
         except Exception:  # noqa: BLE001 - a malformed Content-Type parameter counts as no charset
             charset = None
         if charset:
@@ -185,34 +215,39 @@ def parsed_charset(message: Message) -> str | None:
     return None
 
 
-def _headers(message: Message, raw: bytes) -> ParsedMessage:
-    charset = parsed_charset(message) if message.is_multipart() or message.get_payload() is not None else None
+def _has_body(message: Message) -> bool:
+    return message.is_multipart() or message.get_payload() is not None
+
+
+def _headers(message: Message, raw: bytes, charset: str | None) -> ParsedMessage:
+    """Decode the header fields, trying `charset` first for 8-bit bytes in them."""
+    fields = HeaderFields(message)
     problems: list[str] = []
 
-    ids = [_clean(message_id) for message_id in message_ids(header_text(message, "Message-ID"))]
+    ids = [_clean(message_id) for message_id in message_ids(header_text(fields, "Message-ID"))]
     generated = not ids
     if generated:
         problems.append(problem("message_id_missing"))
 
-    date_value = header_text(message, "Date")
+    date_value = header_text(fields, "Date")
     date = parse_date(date_value)
     if date is None:
         problems.append(problem("date_invalid" if date_value else "date_missing"))
 
-    subject = _clean(header_text(message, "Subject", charset))
-    from_address, from_name = sender_of(message, charset)
-    automatic = automatic_reason(message, from_address, subject)
+    subject = _clean(header_text(fields, "Subject", charset))
+    from_address, from_name = sender_of(fields, charset)
+    automatic = automatic_reason(message, fields, from_address, subject)
 
     return ParsedMessage(
         message_id=ids[0] if ids else generated_message_id(raw),
         message_id_generated=generated,
-        in_reply_to=_header_ids(message, "In-Reply-To"),
-        references=_header_ids(message, "References"),
+        in_reply_to=_header_ids(fields, "In-Reply-To"),
+        references=_header_ids(fields, "References"),
         subject=subject,
         from_address=_clean(from_address),
         from_name=_clean(from_name),
-        to=parse_addresses(message, "To", charset),
-        cc=parse_addresses(message, "Cc", charset),
+        to=parse_addresses(fields, "To", charset),
+        cc=parse_addresses(fields, "Cc", charset),
         date=date,
         text="",
         new_text="",
@@ -223,8 +258,8 @@ def _headers(message: Message, raw: bytes) -> ParsedMessage:
     )
 
 
-def _header_ids(message: Message, name: str) -> list[str]:
-    values = " ".join(decode_header_value(value) for value in raw_header_values(message, name))
+def _header_ids(fields: HeaderFields, name: str) -> list[str]:
+    values = " ".join(decode_header_value(value) for value in fields.values(name))
     return [_clean(message_id) for message_id in message_ids(values)]
 
 
