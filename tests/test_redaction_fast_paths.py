@@ -5,12 +5,14 @@ from __future__ import annotations
 import sys
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from helpdesk.redaction import detect
 from helpdesk.redaction.context import DIGIT, lowercase, uppercase
 from helpdesk.redaction.lexicon import lexicon
+from helpdesk.redaction.name_contexts import GREETING, LABEL
 from helpdesk.redaction.name_parser import NameParser
+from helpdesk.redaction.names import NameFinder
 
 
 def found(text: str) -> list[tuple[str, str]]:
@@ -34,6 +36,27 @@ def test_sentence_starts_match_gap_rule(text):
     by_gap = [parser._starts_sentence(index) for index in range(len(parser.tokens))]
 
     assert parser._find_sentence_starts() == by_gap
+
+
+# Line breaks inside labels ("first\nname:") test that matches do not overlap.
+@settings(deadline=None, max_examples=300)
+@given(
+    st.lists(
+        st.sampled_from(["\n", " ", "\t", ">", ":", "first", "name", "naam", "beste", "hallo", "daar", "dhr.", "Jan", "x"]),
+        max_size=20,
+    ).map("".join),
+)
+@example("first\nname: Jan")
+@example("hallo\n\nbeste dhr. Jan")
+def test_line_patterns_match_finditer(text):
+    finder = NameFinder(text, lexicon())
+    for pattern in (GREETING, LABEL):
+        match_ends = []
+        finder._parse_after = lambda position, allow_lower, strong=True: match_ends.append(position)
+
+        finder.after_line_pattern(pattern, allow_lower=True)
+
+        assert match_ends == [match.end() for match in pattern.finditer(finder.lowered)]
 
 
 @pytest.mark.parametrize(

@@ -205,8 +205,8 @@ class NameFinder(NameParser):
         return self._title_cased_lines[line_start]
 
     def _is_title_cased_line(self, line_start: int) -> bool:
-        # Cached per line by the caller: a text of one long line would otherwise be
-        # tokenised again for each ordinary-word name in it.
+        # The caller caches this per line, because a text of one long line would
+        # otherwise be tokenised again for each ordinary-word name in it.
         line_end = self.text.find("\n", line_start)
         line = self.text[line_start:line_end if line_end >= 0 else len(self.text)]
         words = TOKEN.findall(line)
@@ -236,15 +236,28 @@ class NameFinder(NameParser):
             if parsed and not self._all_initials(index, parsed[0]):
                 self.add(self.tokens[index].start, parsed[1])
 
-    def after_pattern(self, pattern: re.Pattern[str], allow_lower: bool) -> None:
-        """Parse a name right after each match of a context pattern (run on the lower-cased text)."""
-        for match in pattern.finditer(self.lowered):
-            self._parse_after(match.end(), allow_lower)
+    def after_line_pattern(self, pattern: re.Pattern[str], allow_lower: bool) -> None:
+        """Parse a name right after each match of a pattern that starts with "(?:^|\\n)".
+
+        Such a pattern matches only at the text start or at a line break, so it is
+        tried only there, which is much faster than pattern.finditer. Skipping
+        the positions before the end of the previous match keeps the matches of
+        finditer. The pattern runs on the lower-cased text.
+        """
+        previous_end = 0
+        position = 0
+        while position >= 0:
+            if position >= previous_end:
+                match = pattern.match(self.lowered, position)
+                if match:
+                    self._parse_after(match.end(), allow_lower)
+                    previous_end = match.end()
+            position = self.lowered.find("\n", position + 1)
 
     def after_words(
         self, pattern: re.Pattern[str], first_words: frozenset[str], allow_lower: bool, strong: bool = True
     ) -> None:
-        """Like after_pattern, trying the pattern only at tokens that can start it."""
+        """Like after_line_pattern, trying the pattern only at tokens that can start it."""
         if first_words.isdisjoint(self.folds):
             return
         for token in self.tokens:
@@ -451,8 +464,8 @@ class NameFinder(NameParser):
         self.from_listed_surnames()
         self.from_lower_case_given_names()
         self.from_initials()
-        self.after_pattern(GREETING, allow_lower=True)
-        self.after_pattern(LABEL, allow_lower=True)
+        self.after_line_pattern(GREETING, allow_lower=True)
+        self.after_line_pattern(LABEL, allow_lower=True)
         self.after_words(NAME_IS, NAME_IS_WORDS, allow_lower=True)
         self.after_words(I_AM, I_AM_WORDS, allow_lower=True, strong=False)
         self.after_words(TITLE, TITLE_WORDS, allow_lower=False)
