@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from helpdesk import metrics
 from helpdesk.config import Settings
 from helpdesk.db import session_factory
+from helpdesk.tickets.created import created_in_transaction
 from helpdesk.tickets.models import Message, Suggestion, Ticket
 from kb.catalog import fingerprinted_index
 from kb.drafts import render_draft
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 # session.info key of the index that the session's current transaction uses.
 TRANSACTION_INDEX_KEY = "kb.transaction_index"
+# session.info key of (root transaction, ids of the tickets it wrote suggestions for).
+SUGGESTED_TICKETS_KEY = "kb.suggested_tickets"
 
 
 def suggest_for_message(session: Session, settings: Settings, ticket: Ticket, message: Message) -> SuggestionResult:
@@ -73,7 +76,8 @@ def suggest_for_message(session: Session, settings: Settings, ticket: Ticket, me
     # Both statements execute at once and touch only Suggestion rows, which
     # nothing leaves pending in the session, so no autoflush is needed first.
     with session.no_autoflush:
-        session.execute(delete(Suggestion).where(Suggestion.ticket_id == ticket.id))
+        if not _first_suggestions(session, ticket.id):
+            session.execute(delete(Suggestion).where(Suggestion.ticket_id == ticket.id))
         if rows:
             session.execute(insert(Suggestion), rows)
     session.expire(ticket, ["suggestions"])
@@ -89,6 +93,22 @@ def suggest_for_message(session: Session, settings: Settings, ticket: Ticket, me
         },
     )
     return result
+
+
+def _first_suggestions(session: Session, ticket_id: int) -> bool:
+    """Return whether the ticket has no suggestions yet: inserted by this transaction, and not suggested for in it.
+
+    A new ticket needs no delete of earlier suggestions, which saves one
+    statement for most ingested mail.
+    """
+    transaction = session.get_transaction()
+    entry = session.info.get(SUGGESTED_TICKETS_KEY)
+    if entry is None or entry[0] is not transaction:
+        entry = (transaction, set())
+        session.info[SUGGESTED_TICKETS_KEY] = entry
+    first = created_in_transaction(session, ticket_id) and ticket_id not in entry[1]
+    entry[1].add(ticket_id)
+    return first
 
 
 def _transaction_index(session: Session) -> tuple[tuple, ArticleIndex]:

@@ -9,6 +9,9 @@ from sqlalchemy import select
 
 from helpdesk.cli import main
 from helpdesk.db import session_scope
+from helpdesk.ingest.outcomes import Source
+from helpdesk.ingest.state import ingest_batch
+from helpdesk.tickets.created import mark_created
 from helpdesk.tickets.models import Direction, Message, Suggestion, Ticket
 from kb.articles import create_draft
 from kb.drafts import compose_draft
@@ -176,6 +179,54 @@ def test_ingest_step_replaces_earlier_suggestions(shipped_articles):
         assert {row.message_id for row in rows} == {second.id}
         assert sorted(row.rank for row in rows) == list(range(1, len(rows) + 1))
         assert rows and min(rows, key=lambda row: row.rank).slug == "prep"
+
+
+def test_new_ticket_suggested_twice_keeps_second(shipped_articles):
+    # A ticket inserted by this transaction skips the delete once, not for a second message.
+    settings = shipped_articles
+    with session_scope(settings) as session:
+        ticket, first = make_ticket(session, "vraag", "Hoeveel kost een soa-test bij de huisarts?")
+        mark_created(session, ticket.id)
+        suggest_for_message(session, settings, ticket, first)
+        second = Message(
+            ticket=ticket, direction=Direction.INBOUND, message_id="second@example.net",
+            subject="Re: vraag", body="", new_text="Wat is PrEP en kan ik dat krijgen als klant?",
+        )
+        session.add(second)
+        session.flush()
+        suggest_for_message(session, settings, ticket, second)
+        ticket_id = ticket.id
+
+    with session_scope(settings) as session:
+        rows = session.scalars(select(Suggestion).where(Suggestion.ticket_id == ticket_id)).all()
+        assert rows
+        assert {row.message_id for row in rows} == {second.id}
+
+
+def test_batch_reply_replaces_new_ticket_suggestions(shipped_articles):
+    settings = shipped_articles
+    raws = []
+    for message_id, in_reply_to, text in (
+        ("question@example.net", None, "Hoeveel kost een soa-test bij de huisarts?"),
+        ("reply@example.net", "<question@example.net>", "Wat is PrEP en kan ik dat krijgen als klant?"),
+    ):
+        message = EmailMessage()
+        message["From"] = "Client <client@example.net>"
+        message["Subject"] = "vraag"
+        message["Message-ID"] = f"<{message_id}>"
+        if in_reply_to:
+            message["In-Reply-To"] = in_reply_to
+        message.set_content(text)
+        raws.append(message.as_bytes())
+    mails = [(raw, Source("drafts", "INBOX", 1, uid)) for uid, raw in enumerate(raws, start=1)]
+
+    outcomes = ingest_batch(settings, mails)
+
+    assert outcomes[0].ticket_id == outcomes[1].ticket_id
+    with session_scope(settings) as session:
+        rows = session.scalars(select(Suggestion).where(Suggestion.ticket_id == outcomes[0].ticket_id)).all()
+        assert rows
+        assert {row.message_id for row in rows} == {outcomes[1].message_id}
 
 
 def test_ingest_step_without_fitting_article(shipped_articles):

@@ -63,13 +63,13 @@ def find_known_mail(
     from helpdesk.ingest.pipeline import message_key  # pipeline imports this module
 
     known = KnownMail()
-    hashes = list(dict.fromkeys(raw_hash(raw) for raw in raws))
+    raw_hashes = [raw_hash(raw) for raw in raws]
+    hashes = list(dict.fromkeys(raw_hashes))
     _add_duplicates(known, session, IngestRecord.raw_sha256.in_(hashes), Message.raw_sha256.in_(hashes))
 
     # Mail whose raw copy is new is parsed once here, and ingest_raw reuses it.
     keys: dict[str, str] = {}
-    for raw in raws:
-        sha256 = raw_hash(raw)
+    for raw, sha256 in zip(raws, raw_hashes):
         if sha256 in known.duplicates or sha256 in known.parsed:
             continue
         parsed = (parsed_by_hash or {}).get(sha256)

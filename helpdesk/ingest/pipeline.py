@@ -35,6 +35,7 @@ from helpdesk.plugins import get_registry
 from helpdesk.privacy.erasure import is_erased
 from helpdesk.teams.reply_addresses import is_own_address
 from helpdesk.teams.routing import team_for_mailbox
+from helpdesk.tickets.created import mark_created
 from helpdesk.tickets.models import DeliveryState, Direction, Message, Ticket, TicketStatus
 from helpdesk.tickets.threading import find_client_ticket, find_ticket
 
@@ -465,6 +466,7 @@ def _store_client_mail(
 def _complete_client_mail(session: Session, settings: Settings, stored: _StoredMail, savepoints: bool) -> IngestOutcome:
     ticket, message = stored.ticket, stored.message
     if stored.created:
+        mark_created(session, ticket.id)
         add_event(session, ticket, "created", message_id=message.id)
         other = stored.other_sender_ticket
         if other is not None:
