@@ -79,7 +79,8 @@ def suggest_for_message(session: Session, settings: Settings, ticket: Ticket, me
         if not _first_suggestions(session, ticket.id):
             session.execute(delete(Suggestion).where(Suggestion.ticket_id == ticket.id))
         if rows:
-            session.execute(insert(Suggestion), rows)
+            # A Core insert on the table: the ORM's bulk insert costs several times more per row.
+            session.execute(insert(Suggestion.__table__), rows)
     session.expire(ticket, ["suggestions"])
     metrics.record_suggestions(result.suggestions)
     logger.info(
