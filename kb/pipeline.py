@@ -44,9 +44,12 @@ def suggest_for_message(session: Session, settings: Settings, ticket: Ticket, me
     subject = message.subject or ""
     text = message.new_text or message.body or ""
     received = message.received_at.date() if message.received_at else None
-    result = _prepared.get((fingerprint, subject, text, received))
-    if result is None:
+    prepared = _prepared.get((fingerprint, subject, text, received))
+    if prepared is not None:
+        result, draft = prepared
+    else:
         result = suggest(index, subject, text, received=received)
+        draft = _draft(settings, index, result)
 
     ticket.language = result.language
     if message.language is None:
@@ -56,9 +59,7 @@ def suggest_for_message(session: Session, settings: Settings, ticket: Ticket, me
     ticket.urgent = result.urgency.urgent
     ticket.urgent_reason = result.urgency.reason
     ticket.draft_slugs = result.confident_slugs
-    ticket.draft = render_draft(
-        settings, index.by_slug_language, result.confident_slugs, result.language, result.urgency.reason
-    )
+    ticket.draft = draft
 
     rows = [
         {
@@ -96,6 +97,10 @@ def suggest_for_message(session: Session, settings: Settings, ticket: Ticket, me
     return result
 
 
+def _draft(settings: Settings, index: ArticleIndex, result: SuggestionResult) -> str:
+    return render_draft(settings, index.by_slug_language, result.confident_slugs, result.language, result.urgency.reason)
+
+
 def _first_suggestions(session: Session, ticket_id: int) -> bool:
     """Return whether the ticket has no suggestions yet: inserted by this transaction, and not suggested for in it.
 
@@ -127,10 +132,10 @@ def _transaction_index(session: Session) -> tuple[tuple, ArticleIndex]:
     return fingerprint, index
 
 
-# Suggestion results computed in a worker process (see SuggestionPreparer), by
-# (article fingerprint, redacted subject, redacted text, day received): the
-# inputs that decide the result of `suggest`.
-_prepared: dict[tuple, SuggestionResult] = {}
+# Suggestion results and drafts computed in a worker process with the same
+# settings (see SuggestionPreparer), by (article fingerprint, redacted subject,
+# redacted text, day received): the inputs that decide the result of `suggest`.
+_prepared: dict[tuple, tuple[SuggestionResult, str]] = {}
 
 
 class SuggestionPreparer:
@@ -151,7 +156,8 @@ class SuggestionPreparer:
         for mail in mails:
             text = mail.new_text or mail.body
             key = (fingerprint, mail.subject, text, mail.received)
-            results.append((key, suggest(index, mail.subject, text, received=mail.received)))
+            result = suggest(index, mail.subject, text, received=mail.received)
+            results.append((key, (result, _draft(settings, index, result))))
         return results
 
     @contextmanager

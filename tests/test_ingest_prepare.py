@@ -27,6 +27,7 @@ from helpdesk.ingest.store import original_text, redacted, redacted_html
 from helpdesk.mail import parse_message
 from helpdesk.redaction import api as redaction_api
 from kb.catalog import index_for_session
+from kb.drafts import render_draft
 from kb.models import Article
 from kb.suggest import suggest
 from kb.transfer import CONTENT_DIR, import_directory
@@ -116,6 +117,9 @@ def test_prepared_batch_stores_what_transaction_computes(kb_settings):
             assert [(row.slug, row.score) for row in stored] == [(hit.slug, hit.score) for hit in expected.suggestions]
             assert ticket.language == expected.language
             assert ticket.urgent_reason == expected.urgency.reason
+            assert ticket.draft == render_draft(
+                kb_settings, index.by_slug_language, expected.confident_slugs, expected.language, expected.urgency.reason
+            )
 
 
 def test_prepared_results_replace_the_work(kb_settings, monkeypatch):
@@ -127,6 +131,7 @@ def test_prepared_results_replace_the_work(kb_settings, monkeypatch):
 
     monkeypatch.setattr(redaction_api, "_redact", fail)
     monkeypatch.setattr(kb.pipeline, "suggest", fail)
+    monkeypatch.setattr(kb.pipeline, "render_draft", fail)
     monkeypatch.setattr(prepare, "parse_message", fail)
     monkeypatch.setattr(crypto, "fernet", fail)
     outcomes = ingest_batch(kb_settings, sources(mails), prepared)
