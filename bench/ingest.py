@@ -41,6 +41,7 @@ import argparse
 import email
 import email.policy
 import logging
+import os
 import random
 import shutil
 import statistics
@@ -66,6 +67,7 @@ from helpdesk.ingest.state import ingest_batch, ingest_one  # noqa: E402
 from helpdesk.plugins import get_registry  # noqa: E402
 from helpdesk.tickets.models import Direction, Message  # noqa: E402
 from kb.transfer import CONTENT_DIR, import_directory  # noqa: E402
+from load import child_pids, peak_rss_kib  # noqa: E402
 from tests.services.dovecot import DovecotServer  # noqa: E402
 
 QUESTIONS = [
@@ -247,6 +249,23 @@ def print_latency(latencies: list[float], rate: float, idle_timeout: float) -> N
     print(f"messages that waited at least the IDLE timeout: {waited}")
 
 
+def peak_memory() -> list[tuple[str, int]]:
+    """Return the peak RSS in KiB of this process and of the Python processes it started, with their names.
+
+    The pool's processes are children of the forkserver, which is a child of this process.
+    """
+    peaks = [("polling process", peak_rss_kib(os.getpid()) or 0)]
+    for child in child_pids(os.getpid()):
+        for pid in [child, *child_pids(child)]:
+            try:
+                name = Path(f"/proc/{pid}/comm").read_text().strip()
+            except OSError:
+                continue
+            if name.startswith("python"):
+                peaks.append((f"process {pid}", peak_rss_kib(pid) or 0))
+    return peaks
+
+
 def bench_settings(data_dir: Path, database_url: str, batch_size: int, processes: str = "auto"):
     settings = load_settings(
         {
@@ -332,6 +351,7 @@ def main() -> None:
         started = time.perf_counter()
         summary = poll_mailbox(settings, account.imap_url)
         seconds = time.perf_counter() - started
+        peaks = peak_memory()
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
@@ -347,7 +367,8 @@ def main() -> None:
     print(f"end to end: {summary.fetched} in {seconds:.1f} s = {end_to_end:.1f} messages/s "
           f"(ingested {summary.ingested}, duplicates {summary.duplicates}, ignored {summary.ignored})")
     print(f"floor (imapclient fetch + stdlib parse): {floor_count} in {floor_seconds:.1f} s = {floor:.1f} messages/s")
-    print(f"floor / end to end: {floor / end_to_end:.1f}x")
+    print(f"floor / end to end: {floor / end_to_end:.1f}x, end to end / floor: {end_to_end / floor:.2f}")
+    print("peak RSS (VmHWM): " + ", ".join(f"{name} {kib / 1024:.0f} MiB" for name, kib in peaks))
 
 
 if __name__ == "__main__":
