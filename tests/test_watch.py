@@ -24,6 +24,7 @@ from helpdesk.cli import main
 from helpdesk.config import Settings
 from helpdesk.ingest import idle as idle_module
 from helpdesk.ingest.idle import IdleWatcher
+from helpdesk.ingest.imap import MIN_PREPARED_MAILS
 from helpdesk.ingest.sources import parse_mailbox_url
 from tests.services import dovecot as dovecot_services
 from tests.services.dovecot import DovecotServer
@@ -252,6 +253,24 @@ def test_watcher_leaves_server_without_idle(dovecot_without_idle, settings):
     assert polls == []
 
 
+def test_watch_prepares_backlog_in_pool(watch_settings, imap_account, tmp_path):
+    settings = watch_settings.with_overrides(ingest_processes="2", imap_batch_size=10)
+    backlog = MIN_PREPARED_MAILS + 5
+    for number in range(backlog):
+        imap_account.append(question(number))
+
+    process, log_path = start_watch(settings, tmp_path)
+    try:
+        wait_until(lambda: tickets(settings) == backlog, ARRIVAL_TIMEOUT_SECONDS, "the backlog")
+    finally:
+        exit_code = stop_watch(process)
+
+    log = log_path.read_text()
+    assert exit_code == 0, log
+    assert "ingest process pool started processes=2" in log
+    assert counts(settings)["inbound"] == backlog
+
+
 def test_watch_without_idle_setting_waits_for_sigterm(watch_settings, imap_account, tmp_path):
     process, log_path = start_watch(watch_settings.with_overrides(imap_idle=False), tmp_path)
     wait_until(lambda: "watch started" in log_path.read_text(), ARRIVAL_TIMEOUT_SECONDS, "the start of watch")
@@ -262,6 +281,7 @@ def test_watch_without_idle_setting_waits_for_sigterm(watch_settings, imap_accou
     log = log_path.read_text()
     assert exit_code == 0, log
     assert "mailboxes=0" in log
+    assert "ingest process pool started" not in log
     assert tickets(watch_settings) == 0
 
 

@@ -148,6 +148,7 @@ def watch(idle_renew_seconds: float) -> None:
         watchers = []
     else:
         watchers = start_watchers(settings, stopped, idle_renew_seconds)
+    if watchers:
         # Started beside the watchers, so the first poll does not wait for it; a backlog found later uses it.
         threading.Thread(target=start_pool, args=(settings,), name="ingest-pool-start", daemon=True).start()
     logger.info("watch started", extra={"mailboxes": len(watchers)})
