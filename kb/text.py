@@ -31,21 +31,40 @@ class _CombiningMarks(dict):
 _DROP_COMBINING = _CombiningMarks()
 
 
+# Combining marks are never ASCII, so only runs of other characters need the translate table.
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+_ELIDED = re.compile(r"\b([a-z]+)'(?=[a-z])")
+
+
+def _drop_combining(match: re.Match[str]) -> str:
+    return match.group().translate(_DROP_COMBINING)
+
+
+@lru_cache(maxsize=16)
 def fold(text: str) -> str:
-    """Lower-case `text` and strip accents, so that 'dépistage' and 'depistage' compare equal."""
+    """Lower-case `text` and strip accents, so that 'dépistage' and 'depistage' compare equal.
+
+    Cached because one mail's text is folded for language detection, urgency and search.
+    """
     folded = text.casefold()
     # ASCII text has nothing to decompose, and most mail is mostly ASCII.
     if folded.isascii():
         return folded
-    stripped = unicodedata.normalize("NFKD", folded).translate(_DROP_COMBINING)
+    # str.translate looks up every character of a non-ASCII string in the table, so it runs on the non-ASCII runs alone.
+    stripped = _NON_ASCII_RUN.sub(_drop_combining, unicodedata.normalize("NFKD", folded))
     return stripped.replace("’", "'").replace("ʼ", "'")
+
+
+def _split_elision(match: re.Match[str]) -> str:
+    return "" if match.group(1) in _ELISIONS else match.group(1) + " "
 
 
 def words(text: str) -> list[str]:
     """Split folded text into words; hyphenated words stay whole ('soa-test')."""
     folded = fold(text)
     # Drop elided articles and pronouns before splitting on the apostrophe.
-    folded = re.sub(r"\b([a-z]+)'(?=[a-z])", lambda match: "" if match.group(1) in _ELISIONS else match.group(1) + " ", folded)
+    if "'" in folded:
+        folded = _ELIDED.sub(_split_elision, folded)
     return _WORD_PATTERN.findall(folded)
 
 
