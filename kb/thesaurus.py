@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
@@ -33,6 +33,16 @@ class ThesaurusError(ValueError):
 class CoOccurrence:
     concept: str
     parts: tuple[tuple[str, ...] | str, ...]  # stem tuples, or "@concept" references
+
+    @cached_property
+    def first_stems(self) -> frozenset[str]:
+        """The first stem of each stem part: a text must contain them all for the rule to match."""
+        return frozenset(part[0] for part in self.parts if not isinstance(part, str))
+
+    @cached_property
+    def references(self) -> frozenset[str]:
+        """The concepts named by "@concept" parts: the text must contain them all for the rule to match."""
+        return frozenset(part[1:] for part in self.parts if isinstance(part, str))
 
 
 @dataclass
@@ -135,45 +145,43 @@ def compiled_thesaurus(language: str, path: Path = THESAURUS_PATH) -> CompiledTh
     return compiled
 
 
-def _find_phrase(stems: list[str], positions: dict[str, list[int]], phrase: tuple[str, ...]) -> list[int]:
+def _find_phrase(stems: tuple[str, ...], positions: dict[str, list[int]], phrase: tuple[str, ...]) -> list[int]:
     length = len(phrase)
-    return [start for start in positions.get(phrase[0], ()) if tuple(stems[start:start + length]) == phrase]
+    return [start for start in positions.get(phrase[0], ()) if stems[start:start + length] == phrase]
 
 
 def find_concepts(thesaurus: CompiledThesaurus, stems: list[str], surface: list[str]) -> dict[str, ConceptMatch]:
     """Return the concepts found in a text, given its stems and surface words (same length, same order)."""
     found: dict[str, ConceptMatch] = {}
+    # A tuple slice compares with a phrase directly, without building a tuple per comparison.
+    stems = tuple(stems)
 
     def record(concept: str, start: int, end: int) -> None:
-        match = found.setdefault(concept, ConceptMatch(concept, False, set(), set()))
+        match = found.get(concept)
+        if match is None:
+            match = found[concept] = ConceptMatch(concept, False, set(), set())
         match.positions.update(range(start, end))
         match.source_words.add(" ".join(surface[start:end]))
-
-    positions_of: dict[str, list[int]] = defaultdict(list)
-    for position, word_stem in enumerate(stems):
-        positions_of[word_stem].append(position)
 
     # Exact phrases, looked up by their first stem.
     for start, first in enumerate(stems):
         for phrase, concept in thesaurus.phrases_by_first_stem.get(first, ()):
-            if tuple(stems[start:start + len(phrase)]) == phrase:
+            if stems[start:start + len(phrase)] == phrase:
                 record(concept, start, start + len(phrase))
 
     # Co-occurrences, in file order so that "@concept" parts see earlier concepts.
+    # Most rules name a stem or a concept that the text lacks, and set tests rule
+    # those out before any phrase search.
+    text_stems = set(stems)
+    positions_of: dict[str, list[int]] | None = None
     for concept, rules in thesaurus.co_occurrences.items():
         for rule in rules:
-            spans: list[list[tuple[int, int]]] = []
-            for part in rule.parts:
-                if isinstance(part, str):
-                    reference = found.get(part[1:])
-                    positions = sorted(reference.positions) if reference and not reference.implied else []
-                    spans.append([(position, position + 1) for position in positions])
-                else:
-                    spans.append([(start, start + len(part)) for start in _find_phrase(stems, positions_of, part)])
-                if not spans[-1]:
-                    # A part missing from the text rules the rule out, so most rules stop at their first part.
-                    break
-            if any(not part_spans for part_spans in spans):
+            if not (rule.first_stems <= text_stems and rule.references <= found.keys()):
+                continue
+            if positions_of is None:
+                positions_of = _positions(stems)
+            spans = _rule_spans(rule, found, stems, positions_of)
+            if spans is None:
                 continue
             first_spans, second_spans = spans[0], spans[-1]
             for first_start, first_end in first_spans:
@@ -192,3 +200,29 @@ def find_concepts(thesaurus: CompiledThesaurus, stems: list[str], surface: list[
             if broader not in found:
                 found[broader] = ConceptMatch(broader, True, set(), set(found[concept].source_words))
     return found
+
+
+def _positions(stems: tuple[str, ...]) -> dict[str, list[int]]:
+    positions_of: dict[str, list[int]] = defaultdict(list)
+    for position, word_stem in enumerate(stems):
+        positions_of[word_stem].append(position)
+    return positions_of
+
+
+def _rule_spans(
+    rule: CoOccurrence, found: dict[str, ConceptMatch], stems: tuple[str, ...], positions_of: dict[str, list[int]]
+) -> list[list[tuple[int, int]]] | None:
+    """Return the (start, end) spans of each part of `rule` in the text, or None when a part is missing."""
+    spans: list[list[tuple[int, int]]] = []
+    for part in rule.parts:
+        if isinstance(part, str):
+            reference = found.get(part[1:])
+            positions = sorted(reference.positions) if reference and not reference.implied else []
+            part_spans = [(position, position + 1) for position in positions]
+        else:
+            part_spans = [(start, start + len(part)) for start in _find_phrase(stems, positions_of, part)]
+        if not part_spans:
+            # A part missing from the text rules the rule out, so most rules stop at their first part.
+            return None
+        spans.append(part_spans)
+    return spans
