@@ -14,6 +14,7 @@ Patterns run on accent-folded, lower-case text (kb.text.fold).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -205,6 +206,20 @@ class Urgency:
         return self.reasons[0] if self.reasons else None
 
 
+def _matches_a_line(lines: str, *patterns: re.Pattern[str]) -> bool:
+    """Tell whether any pattern matches `lines`, the sentences joined by newlines.
+
+    One search of the whole text replaces a search per sentence, and most mail
+    matches none of the trigger patterns. No sentence contains a newline. The
+    patterns passed here use no anchors or lookbehinds, and their lookaheads
+    treat a newline like the end of the text, so a pattern that matches a
+    sentence also matches `lines` (tests/test_kb_shortcuts.py checks the
+    patterns). A match may also span two sentences, so True only means that the
+    sentences must be searched one by one.
+    """
+    return any(pattern.search(lines) for pattern in patterns)
+
+
 def _explicit_dates(sentence: str, reference: dt.date) -> list[dt.date]:
     """Return the written dates ("3 februari", "March 3", "op 3/2"), placed in the year up to `reference`."""
     day_months = [
@@ -234,8 +249,20 @@ def _recent_weekday(text: str, reference: dt.date) -> bool:
     return False
 
 
-def _pep_window(sentences: list[str], reference: dt.date) -> bool:
-    dates = [_explicit_dates(sentence, reference) for sentence in sentences]
+def _pep_window(sentences: list[str], lines: str, reference: dt.date) -> bool:
+    # Only condom incidents and unprotected sex can decide, and most mail names neither.
+    if not _matches_a_line(lines, CONDOM_INCIDENT, UNPROTECTED):
+        return False
+
+    @functools.cache
+    def dates(position: int) -> tuple[dt.date, ...]:
+        # Reading dates is costly, so it happens only for sentences that need them.
+        return tuple(_explicit_dates(sentences[position], reference))
+
+    def any_dates() -> bool:
+        if not _matches_a_line(lines, EXPLICIT_DATE, NUMERIC_DATE):
+            return False
+        return any(dates(position) for position in range(len(sentences)))
 
     for position, sentence in enumerate(sentences):
         condom_incident = CONDOM_INCIDENT.search(sentence)
@@ -246,30 +273,34 @@ def _pep_window(sentences: list[str], reference: dt.date) -> bool:
             continue
         nearby = " ".join(sentences[max(0, position - 1): position + 2])
         recent_here = bool(RECENT.search(nearby) or _recent_weekday(nearby, reference)) and not OLD.search(sentence)
-        if dates[position]:
+        if dates(position):
             # A written date decides over words such as a weekday in the same sentence.
-            recent_here = any(reference - date <= dt.timedelta(days=PEP_WINDOW_DAYS) for date in dates[position])
+            recent_here = any(reference - date <= dt.timedelta(days=PEP_WINDOW_DAYS) for date in dates(position))
         hypothetical = bool(HYPOTHETICAL.search(sentence))
 
         if condom_incident:
             if recent_here:
                 return True
             # Told without any date: assume it just happened, unless it is a "what if".
-            if not (_mentions_time(sentences) or any(dates) or hypothetical):
+            if not (_mentions_time(sentences, lines) or any_dates() or hypothetical):
                 return True
         if unprotected and recent_here and not hypothetical:
             return True
     return False
 
 
-def _mentions_time(sentences: list[str]) -> bool:
+def _mentions_time(sentences: list[str], lines: str) -> bool:
     """Tell whether any sentence names a recent or an old time."""
+    if not _matches_a_line(lines, RECENT, WEEKDAY, OLD):
+        return False
     return any(RECENT.search(sentence) or WEEKDAY.search(sentence) for sentence in sentences) or any(
         OLD.search(sentence) for sentence in sentences
     )
 
 
-def _danger(sentences: list[str]) -> bool:
+def _danger(sentences: list[str], lines: str) -> bool:
+    if not _matches_a_line(lines, DANGER_SIGNS, CONFINEMENT, VIOLENCE):
+        return False
     for position, sentence in enumerate(sentences):
         if HYPOTHETICAL.search(sentence):
             continue
@@ -282,7 +313,9 @@ def _danger(sentences: list[str]) -> bool:
     return False
 
 
-def _minor(sentences: list[str]) -> bool:
+def _minor(sentences: list[str], lines: str) -> bool:
+    if not _matches_a_line(lines, MINOR_SIGNS, LOOKS_YOUNG):
+        return False
     for position, sentence in enumerate(sentences):
         if HYPOTHETICAL.search(sentence):
             continue
@@ -303,12 +336,13 @@ def assess_urgency(text: str, received: dt.date | None = None) -> Urgency:
     `received` is the day the mail arrived (default: today); written dates are compared with it.
     """
     sentences = split_sentences(fold(text))
+    lines = "\n".join(sentences)
     reference = received or dt.date.today()
     found = set()
-    if _danger(sentences):
+    if _danger(sentences, lines):
         found.add(DANGER)
-    if _pep_window(sentences, reference):
+    if _pep_window(sentences, lines, reference):
         found.add(PEP_WINDOW)
-    if _minor(sentences):
+    if _minor(sentences, lines):
         found.add(MINOR)
     return Urgency(tuple(reason for reason in REASON_PRIORITY if reason in found))
