@@ -11,7 +11,7 @@ from rapidfuzz.distance import Levenshtein
 from wordfreq import zipf_frequency
 
 from kb.text import alternative_stem, stem, stop_words, words
-from kb.thesaurus import compiled_thesaurus, find_concepts
+from kb.thesaurus import ConceptMatch, compiled_thesaurus, find_concepts
 
 # Relative weights of the term kinds; a plain stem counts 1.
 PART_WEIGHT = 0.6  # part of a hyphenated word or of a split compound
@@ -142,6 +142,17 @@ def commonness_weight(word: str, language: str) -> float:
     return 1.0 - (1.0 - COMMON_WORD_WEIGHT) * share
 
 
+def _content_words(text_words: list[str], ignored: frozenset[str]) -> list[str]:
+    """Return the words that carry meaning, without stop words and without single letters other than digits."""
+    return [word for word in text_words if not (word in ignored or (len(word) < 2 and not word.isdigit()))]
+
+
+def _concepts(text_words: list[str], language: str) -> dict[str, ConceptMatch]:
+    surface = [part for word in text_words for part in word.split("-") if part]
+    stems = [stem(part, language) for part in surface]
+    return find_concepts(compiled_thesaurus(language), stems, surface)
+
+
 class Analyzer:
     """Turns text into weighted terms; the same analysis runs on articles and on questions.
 
@@ -173,35 +184,43 @@ class Analyzer:
         A term found several times keeps its highest weight, or with `count` the
         sum of its weights, which serves as the term frequency of an article field.
         """
-        text = _NOISE.sub(" ", text)
-        text_words = words(text)
+        text_words = words(_NOISE.sub(" ", text))
         terms: dict[str, Term] = {}
         self._add_concepts(terms, text_words, language)
 
         ignored = stop_words(language)
-        for word in text_words:
-            if word in ignored or (len(word) < 2 and not word.isdigit()):
-                continue
+        for word in _content_words(text_words, ignored):
+            entries = self._word_entries(word, language, ignored)
             if not count:
-                self._add_word(terms, word, language, ignored)
+                for key, weight, source in entries:
+                    _add(terms, key, weight, source)
                 continue
             occurrence: dict[str, Term] = {}
-            self._add_word(occurrence, word, language, ignored)
+            for key, weight, source in entries:
+                _add(occurrence, key, weight, source)
             for key, term in occurrence.items():
                 total = terms.setdefault(key, Term(0.0))
                 total.weight += term.weight
                 total.sources.update(term.sources)
         return terms
 
+    def term_keys(self, text: str, language: str) -> set[str]:
+        """Return the keys of `analyze(text, language)`, without the work of weighing the terms."""
+        text_words = words(_NOISE.sub(" ", text))
+        keys = {CONCEPT_PREFIX + concept for concept in _concepts(text_words, language)}
+        ignored = stop_words(language)
+        for word in _content_words(text_words, ignored):
+            keys.update(key for key, _, _ in self._word_entries(word, language, ignored))
+        return keys
+
     def _add_concepts(self, terms: dict[str, Term], text_words: list[str], language: str) -> None:
-        surface = [part for word in text_words for part in word.split("-") if part]
-        stems = [stem(part, language) for part in surface]
-        for concept, match in find_concepts(compiled_thesaurus(language), stems, surface).items():
+        for concept, match in _concepts(text_words, language).items():
             weight = IMPLIED_CONCEPT_WEIGHT if match.implied else CONCEPT_WEIGHT
             for source in match.source_words or {concept}:
                 _add(terms, CONCEPT_PREFIX + concept, weight, source)
 
-    def _add_word(self, terms: dict[str, Term], word: str, language: str, ignored: frozenset[str]) -> None:
+    def _word_entries(self, word: str, language: str, ignored: frozenset[str]) -> list[tuple[str, float, str]]:
+        """Return the (key, weight, source) entries that `word` adds, from the cache when it has them."""
         cache_key = (word, language)
         added = self._word_terms.get(cache_key)
         if added is None:
@@ -209,8 +228,7 @@ class Analyzer:
             if len(self._word_terms) >= MAX_CACHED_WORDS:
                 self._word_terms.clear()
             self._word_terms[cache_key] = added
-        for key, weight, source in added:
-            _add(terms, key, weight, source)
+        return added
 
     def _analyze_word(self, word: str, language: str, ignored: frozenset[str]) -> list[tuple[str, float, str]]:
         added: list[tuple[str, float, str]] = []

@@ -164,6 +164,10 @@ class ArticleIndex:
     def analyze(self, text: str, language: str) -> dict[str, Term]:
         return self.query_analyzer.analyze(text, language)
 
+    def term_keys(self, text: str, language: str) -> set[str]:
+        """Return the keys of `analyze(text, language)`, without weighing the terms."""
+        return self.query_analyzer.term_keys(text, language)
+
     def search(self, terms: dict[str, Term], language: str, limit: int = 10) -> list[SearchHit]:
         """Score every article for the query terms; return the best `limit` slugs, best first.
 
@@ -172,29 +176,31 @@ class ArticleIndex:
         """
         if not self.articles or not terms:
             return []
-        scores = np.zeros(len(self.articles))
         # Terms that no article contains match no hit, so only the others are kept for _matched_terms.
         indexed: list[tuple[frozenset[int], set[str]]] = []
+        postings: list[tuple[np.ndarray, np.ndarray]] = []
+        weights: list[float] = []
         for key, term in terms.items():
             posting = self.postings.get(key)
             if posting is not None:
-                positions, impacts = posting
-                scores[positions] += term.weight * impacts
+                postings.append(posting)
+                weights.append(term.weight)
                 indexed.append((self._documents_with(key), term.sources))
+        scores = _sum_by_document(postings, weights, len(self.articles))
 
         slug_scores = np.zeros(len(self.slugs))
         np.maximum.at(slug_scores, self.doc_slug, scores)
         order = np.argsort(-slug_scores, kind="stable")[:limit]
 
-        hits = []
+        best: list[tuple[str, float, int]] = []
         for slug_position in order:
             score = float(slug_scores[slug_position])
             if score <= 0:
                 break
             slug = self.slugs[slug_position]
-            document = self._best_document(slug, scores, language)
-            hits.append(SearchHit(slug, score, self.articles[document], _matched_terms(indexed, document)))
-        return hits
+            best.append((slug, score, self._best_document(slug, scores, language)))
+        matched = _matched_terms(indexed, {document for _, _, document in best})
+        return [SearchHit(slug, score, self.articles[document], matched[document]) for slug, score, document in best]
 
     def _best_document(self, slug: str, scores: np.ndarray, language: str) -> int:
         return max(self.slug_documents[slug], key=lambda position: (scores[position], self.articles[position].language == language))
@@ -208,10 +214,26 @@ class ArticleIndex:
         return documents
 
 
-def _matched_terms(indexed: list[tuple[frozenset[int], set[str]]], document: int) -> list[str]:
-    """Return the sorted source words of the query terms that `document` contains."""
-    matched: set[str] = set()
-    for documents, sources in indexed:
-        if document in documents:
-            matched.update(sources)
-    return sorted(matched)
+def _sum_by_document(postings: list[tuple[np.ndarray, np.ndarray]], weights: list[float], count: int) -> np.ndarray:
+    """Return each document's score: the sum of its postings' impacts times their term's weight.
+
+    np.bincount (numpy 2.4) adds its weights one by one in array order, so every
+    score gets the same float products and additions, in the same order, as one
+    `scores[positions] += weight * impacts` per term, with far fewer numpy calls.
+    tests/test_kb_shortcuts.py checks that the scores are bitwise equal.
+    """
+    if not postings:
+        return np.zeros(count)
+    positions = np.concatenate([posting[0] for posting in postings])
+    impacts = np.concatenate([posting[1] for posting in postings])
+    lengths = [len(posting[0]) for posting in postings]
+    return np.bincount(positions, weights=np.repeat(weights, lengths) * impacts, minlength=count)
+
+
+def _matched_terms(indexed: list[tuple[frozenset[int], set[str]]], documents: set[int]) -> dict[int, list[str]]:
+    """Return, for each of `documents`, the sorted source words of the query terms it contains."""
+    matched: dict[int, set[str]] = {document: set() for document in documents}
+    for term_documents, sources in indexed:
+        for document in term_documents.intersection(documents):
+            matched[document].update(sources)
+    return {document: sorted(words) for document, words in matched.items()}

@@ -103,13 +103,16 @@ class Ranking:
 
 def rank_text(index: ArticleIndex, text: str, language: str, limit: int, subject: str = "") -> Ranking:
     """Rank the articles for one text, with the words of its question sentences weighted up."""
-    terms = index.analyze(f"{subject}\n\n{text}", language)
+    analyzed = f"{subject}\n\n{text}"
+    terms = index.analyze(analyzed, language)
 
     # The question sentences state what the client wants to know. The story around
     # them adds context but also noise, so words found only there count less.
     questions = [sentence for sentence in split_sentences(text) if sentence.endswith("?")]
-    if questions:
-        focus = index.analyze(f"{subject}\n\n" + " ".join(questions), language)
+    focus_text = f"{subject}\n\n" + " ".join(questions)
+    # A text that is all question has every term in focus, so it needs no second analysis.
+    if questions and focus_text != analyzed:
+        focus = index.term_keys(focus_text, language)
         for key, term in terms.items():
             if key not in focus:
                 term.weight *= CONTEXT_WEIGHT
