@@ -17,6 +17,7 @@ from helpdesk.db import session_scope
 from helpdesk.ingest.models import IngestRecord
 from helpdesk.ingest.outcomes import IngestStatus
 from helpdesk.ingest.pipeline import ingest_raw, message_key
+from helpdesk.ingest.prepare import PreparedMail, text_pool
 from helpdesk.mail import parse_message
 from helpdesk.tickets.models import Message, Ticket, TicketStatus
 from tests.conftest import shared_path
@@ -105,3 +106,21 @@ def test_sample_corpus_ingests(settings):
     assert sum(statuses.values()) == len(files)
     assert statuses.get("ingested", 0) > len(files) // 2, statuses
     assert problems == [], "\n".join(problems)
+
+
+def test_sample_corpus_prepares_in_pool(sqlite_settings):
+    # Every sample must survive the trip to a pool process and back, or its batch loses the pool's help.
+    settings = sqlite_settings.with_overrides(ingest_processes="2")
+    raws = [path.read_bytes() for path in sample_files()]
+    pool = text_pool(settings)
+    prepared: dict[str, PreparedMail] = {}
+    for start in range(0, len(raws), 100):
+        prepared.update(pool.submit(settings, raws[start:start + 100]).results())
+
+    missing = [index for index, raw in enumerate(raws) if hashlib.sha256(raw).hexdigest() not in prepared]
+    assert missing == []
+    differing = [
+        index for index, raw in enumerate(raws)
+        if prepared[hashlib.sha256(raw).hexdigest()].parsed != parse_message(raw, settings.max_message_bytes)
+    ]
+    assert differing == []

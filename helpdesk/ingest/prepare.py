@@ -145,6 +145,11 @@ class PreparedBatch:
             logger.warning("ingest process pool failed, so the transaction prepares this batch itself")
             self._pool.close()
             return {}
+        except Exception as error:  # noqa: BLE001 - for example a result that could not be pickled
+            logger.warning(
+                "preparing a batch failed, so the transaction prepares it itself", extra={"error": type(error).__name__}
+            )
+            return {}
         return prepared
 
     def cancel(self) -> None:
