@@ -1,4 +1,4 @@
-"""The cheaper routes inside parse_message give the same results as the plain ones they replace."""
+"""Shortcuts inside parse_message give the same results as the straightforward routes."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from helpdesk.mail.quotes import REPLY_HEADERS, _reply_header_at
 
 
 def split_header_lines(raw: bytes) -> list[bytes]:
-    """Return the header lines the way repair_header_block found them before it scanned a prefix."""
+    """Return the lines before the first blank line from a split of the whole mail."""
     lines = raw.splitlines(keepends=True)
     end = next((index for index, line in enumerate(lines) if not line.strip()), len(lines))
     return lines[:end]
@@ -40,7 +40,7 @@ HEADER_BLOCKS = [
 def test_header_lines_match_full_split(raw, monkeypatch):
     expected = split_header_lines(raw)
 
-    # Every prefix size puts the prefix end inside a line or between CR and LF somewhere.
+    # Trying every prefix size ends a prefix inside each line and between each CR and LF.
     for size in range(1, len(raw) + 2):
         monkeypatch.setattr(parser, "HEADER_SCAN_BYTES", size)
         assert header_block_lines(raw) == expected, size
