@@ -220,6 +220,18 @@ def _matches_a_line(lines: str, *patterns: re.Pattern[str]) -> bool:
     return any(pattern.search(lines) for pattern in patterns)
 
 
+def _first_matching_line(lines: str, *patterns: re.Pattern[str]) -> int | None:
+    """Return the position of the first sentence that any pattern may match, or None when none can.
+
+    By the reasoning of _matches_a_line, a sentence that a pattern matches contains
+    a match in `lines` too, so no sentence before the leftmost match can match.
+    """
+    starts = [match.start() for pattern in patterns if (match := pattern.search(lines))]
+    if not starts:
+        return None
+    return lines.count("\n", 0, min(starts))
+
+
 def _explicit_dates(sentence: str, reference: dt.date) -> list[dt.date]:
     """Return the written dates ("3 februari", "March 3", "op 3/2"), placed in the year up to `reference`."""
     day_months = [
@@ -251,7 +263,8 @@ def _recent_weekday(text: str, reference: dt.date) -> bool:
 
 def _pep_window(sentences: list[str], lines: str, reference: dt.date) -> bool:
     # Only condom incidents and unprotected sex can decide, and most mail names neither.
-    if not _matches_a_line(lines, CONDOM_INCIDENT, UNPROTECTED):
+    first = _first_matching_line(lines, CONDOM_INCIDENT, UNPROTECTED)
+    if first is None:
         return False
 
     @functools.cache
@@ -264,7 +277,7 @@ def _pep_window(sentences: list[str], lines: str, reference: dt.date) -> bool:
             return False
         return any(dates(position) for position in range(len(sentences)))
 
-    for position, sentence in enumerate(sentences):
+    for position, sentence in enumerate(sentences[first:], start=first):
         condom_incident = CONDOM_INCIDENT.search(sentence)
         unprotected = UNPROTECTED.search(sentence)
         # Only these two kinds of sentence can decide. The time searches below
@@ -299,9 +312,10 @@ def _mentions_time(sentences: list[str], lines: str) -> bool:
 
 
 def _danger(sentences: list[str], lines: str) -> bool:
-    if not _matches_a_line(lines, DANGER_SIGNS, CONFINEMENT, VIOLENCE):
+    first = _first_matching_line(lines, DANGER_SIGNS, CONFINEMENT, VIOLENCE)
+    if first is None:
         return False
-    for position, sentence in enumerate(sentences):
+    for position, sentence in enumerate(sentences[first:], start=first):
         if HYPOTHETICAL.search(sentence):
             continue
         if DANGER_SIGNS.search(sentence):
@@ -314,9 +328,10 @@ def _danger(sentences: list[str], lines: str) -> bool:
 
 
 def _minor(sentences: list[str], lines: str) -> bool:
-    if not _matches_a_line(lines, MINOR_SIGNS, LOOKS_YOUNG):
+    first = _first_matching_line(lines, MINOR_SIGNS, LOOKS_YOUNG)
+    if first is None:
         return False
-    for position, sentence in enumerate(sentences):
+    for position, sentence in enumerate(sentences[first:], start=first):
         if HYPOTHETICAL.search(sentence):
             continue
         if MINOR_SIGNS.search(sentence):

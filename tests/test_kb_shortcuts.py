@@ -24,6 +24,7 @@ from kb.urgency import (
     UNPROTECTED,
     VIOLENCE,
     WEEKDAY,
+    _first_matching_line,
     _matches_a_line,
     assess_urgency,
 )
@@ -90,6 +91,12 @@ def test_sentence_end_lookahead_matches_across_lines():
 def test_line_check_rejects_text_without_trigger():
     lines = "\n".join(split_sentences(fold("Waar kan ik me anoniem laten testen? Groeten")))
     assert not _matches_a_line(lines, *LINE_PATTERNS)
+
+
+def test_first_matching_line_finds_trigger_sentence():
+    sentences = ["ik werk in een privehuis.", "alles ging goed.", "toen is het condoom gescheurd."]
+    assert _first_matching_line("\n".join(sentences), CONDOM_INCIDENT, UNPROTECTED) == 2
+    assert _first_matching_line("\n".join(sentences[:2]), CONDOM_INCIDENT, UNPROTECTED) is None
 
 
 @pytest.mark.parametrize(
