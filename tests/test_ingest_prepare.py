@@ -253,6 +253,17 @@ def test_poll_prepares_batches_in_pool(kb_settings, imap_account, monkeypatch):
         assert session.scalar(select(Suggestion.id).limit(1)) is not None
 
 
+def test_pool_processes_run_nicer(sqlite_settings):
+    settings = sqlite_settings.with_overrides(ingest_processes="2")
+    pool = prepare.start_pool(settings)
+
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    pids = list(pool._executor._processes)
+    assert pids
+    for pid in pids:
+        assert os.getpriority(os.PRIO_PROCESS, pid) == min(own + prepare.POOL_NICENESS, 19)
+
+
 @pytest.mark.dovecot
 def test_killed_pool_process_loses_no_mail(kb_settings, imap_account):
     settings = kb_settings.with_overrides(
