@@ -12,6 +12,7 @@ Floor: one imapclient connection fetches the same messages with BODY.PEEK[]
 in the same batch size and parses each with the standard library
 (`email.message_from_bytes(policy=default)`, `get_body().get_content()` and
 `get_content()` of every attachment), in one process, without a database.
+It runs `--floor-runs` times (default 3) and the fastest run is compared.
 
 Latency (`--latency`): a thread runs the loop that an IDLE worker runs (poll
 until a poll finds no new mail, then `helpdesk.ingest.polling.idle_wait`),
@@ -294,6 +295,10 @@ def main() -> None:
     parser.add_argument("--database-url", default="", help="Database URL (default: a new SQLite file).")
     parser.add_argument("--without-steps", action="store_true", help="Skip registered ingest steps (kb suggestions).")
     parser.add_argument(
+        "--floor-runs", type=int, default=3,
+        help="Times the floor is measured; the fastest run is compared (default 3).",
+    )
+    parser.add_argument(
         "--processes", default="auto",
         help="HELPDESK_INGEST_PROCESSES for the end-to-end run: auto (one per CPU), or a count, 0 for none.",
     )
@@ -339,7 +344,10 @@ def main() -> None:
             return
         fill_mailbox(account, arguments.messages)
 
-        floor_count, floor_seconds = floor_rate(account, arguments.batch_size)
+        # The floor varied from 430 to 940 mails/s between runs on one machine, so
+        # the fastest of several runs is the one compared: the strictest floor.
+        floor_runs = [floor_rate(account, arguments.batch_size) for _ in range(arguments.floor_runs)]
+        floor_count, floor_seconds = min(floor_runs, key=lambda run: run[1] / run[0])
 
         settings = bench_settings(root / "var", arguments.database_url, arguments.batch_size, arguments.processes)
 
@@ -366,7 +374,11 @@ def main() -> None:
     )
     print(f"end to end: {summary.fetched} in {seconds:.1f} s = {end_to_end:.1f} messages/s "
           f"(ingested {summary.ingested}, duplicates {summary.duplicates}, ignored {summary.ignored})")
-    print(f"floor (imapclient fetch + stdlib parse): {floor_count} in {floor_seconds:.1f} s = {floor:.1f} messages/s")
+    print(
+        f"floor (imapclient fetch + stdlib parse), fastest of {arguments.floor_runs}: "
+        f"{floor_count} in {floor_seconds:.1f} s = {floor:.1f} messages/s "
+        f"(all runs: {', '.join(f'{count / seconds:.1f}' for count, seconds in floor_runs)})"
+    )
     print(f"floor / end to end: {floor / end_to_end:.1f}x, end to end / floor: {end_to_end / floor:.2f}")
     print("peak RSS (VmHWM): " + ", ".join(f"{name} {kib / 1024:.0f} MiB" for name, kib in peaks))
 
