@@ -5,8 +5,8 @@ UID in batches, parses, de-duplicates, threads, redacts, encrypts, stores,
 runs the registered ingest steps (the knowledge base's suggestions, with the
 shipped articles imported) and marks each message \\Seen after its commit.
 The worker's process pool (HELPDESK_INGEST_PROCESSES, `--processes`)
-prepares each batch while the one before it is stored; it is started before
-the timing, as a running worker has it, and its start-up time is printed.
+prepares each batch while the one before it is stored. The pool starts
+before the timing, as in a running worker, and its start-up time is printed.
 
 Floor: one imapclient connection fetches the same messages with BODY.PEEK[]
 in the same batch size and parses each with the standard library

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from helpdesk import metrics
 from helpdesk.config import Settings
 from helpdesk.db import session_factory
-from helpdesk.tickets.created import created_in_transaction
+from helpdesk.tickets.created import created_in_transaction, transaction_ids
 from helpdesk.tickets.models import Message, Suggestion, Ticket
 from kb.catalog import fingerprinted_index
 from kb.drafts import render_draft
@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 # session.info key of the index that the session's current transaction uses.
 TRANSACTION_INDEX_KEY = "kb.transaction_index"
-# session.info key of (root transaction, ids of the tickets it wrote suggestions for).
+# session.info key of the ids of the tickets that the current transaction wrote suggestions for.
 SUGGESTED_TICKETS_KEY = "kb.suggested_tickets"
 
 
@@ -107,13 +107,9 @@ def _first_suggestions(session: Session, ticket_id: int) -> bool:
     A new ticket needs no delete of earlier suggestions, which saves one
     statement for most ingested mail.
     """
-    transaction = session.get_transaction()
-    entry = session.info.get(SUGGESTED_TICKETS_KEY)
-    if entry is None or entry[0] is not transaction:
-        entry = (transaction, set())
-        session.info[SUGGESTED_TICKETS_KEY] = entry
-    first = created_in_transaction(session, ticket_id) and ticket_id not in entry[1]
-    entry[1].add(ticket_id)
+    suggested = transaction_ids(session, SUGGESTED_TICKETS_KEY)
+    first = created_in_transaction(session, ticket_id) and ticket_id not in suggested
+    suggested.add(ticket_id)
     return first
 
 

@@ -160,18 +160,24 @@ def test_ingest_step_fills_ticket(shipped_articles):
         assert "gescheurd" in " ".join(suggestions[0].matched_terms)
 
 
+def suggest_for_second_message(session, settings, ticket: Ticket) -> Message:
+    """Add a follow-up question to `ticket`, run the ingest step on it and return it."""
+    second = Message(
+        ticket=ticket, direction=Direction.INBOUND, message_id="second@example.net",
+        subject="Re: vraag", body="", new_text="Wat is PrEP en kan ik dat krijgen als klant?",
+    )
+    session.add(second)
+    session.flush()
+    suggest_for_message(session, settings, ticket, second)
+    return second
+
+
 def test_ingest_step_replaces_earlier_suggestions(shipped_articles):
     settings = shipped_articles
     with session_scope(settings) as session:
         ticket, first = make_ticket(session, "vraag", "Hoeveel kost een soa-test bij de huisarts?")
         suggest_for_message(session, settings, ticket, first)
-        second = Message(
-            ticket=ticket, direction=Direction.INBOUND, message_id="second@example.net",
-            subject="Re: vraag", body="", new_text="Wat is PrEP en kan ik dat krijgen als klant?",
-        )
-        session.add(second)
-        session.flush()
-        suggest_for_message(session, settings, ticket, second)
+        second = suggest_for_second_message(session, settings, ticket)
         ticket_id = ticket.id
 
     with session_scope(settings) as session:
@@ -188,13 +194,7 @@ def test_new_ticket_suggested_twice_keeps_second(shipped_articles):
         ticket, first = make_ticket(session, "vraag", "Hoeveel kost een soa-test bij de huisarts?")
         mark_created(session, ticket.id)
         suggest_for_message(session, settings, ticket, first)
-        second = Message(
-            ticket=ticket, direction=Direction.INBOUND, message_id="second@example.net",
-            subject="Re: vraag", body="", new_text="Wat is PrEP en kan ik dat krijgen als klant?",
-        )
-        session.add(second)
-        session.flush()
-        suggest_for_message(session, settings, ticket, second)
+        second = suggest_for_second_message(session, settings, ticket)
         ticket_id = ticket.id
 
     with session_scope(settings) as session:

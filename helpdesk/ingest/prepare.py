@@ -116,9 +116,9 @@ def prepare_chunk(settings: Settings, raws: list[bytes]) -> list[PreparedMail]:
     return prepared
 
 
-# Added to the niceness of each pool process. The polling process, which
-# holds the transaction, and the web app then keep their share of the CPU,
-# and the pool uses what is left: with as many pool processes as CPUs, the
+# Added to the niceness of each pool process, so that the polling process
+# (which runs the transaction) and the web app keep their share of the CPU
+# and the pool uses what is left. With as many pool processes as CPUs, the
 # polling process would otherwise get about two thirds of one.
 POOL_NICENESS = 10
 
