@@ -3,8 +3,9 @@
 The core never imports those packages (dependencies point one way). Each
 registers itself through the `helpdesk.plugins` entry-point group declared in
 pyproject.toml: it may add CLI commands, steps that run on every ingested
-message inside the ingest transaction, and the part of such a step that can
-run ahead of it in another process.
+message inside the ingest transaction, annotators that set fields before
+the message's rows are written, and the part of such a step that can run
+ahead of it in another process.
 """
 
 from __future__ import annotations
@@ -30,7 +31,23 @@ ENTRY_POINT_GROUP = "helpdesk.plugins"
 
 class IngestStep(Protocol):
     def __call__(self, session: "Session", settings: "Settings", ticket: "Ticket", message: "Message") -> None:
-        """Enrich a freshly stored inbound message (for example with suggestions)."""
+        """Enrich a freshly stored inbound message (for example with suggestions).
+
+        Steps run once the mail's rows have ids, mail after mail in the order
+        they were fetched. When a batch is stored at once, the later mails of
+        the batch are stored already, so a step that looks at a ticket's other
+        messages must only count those with a lower id.
+        """
+
+
+class IngestAnnotator(Protocol):
+    def __call__(self, session: "Session", settings: "Settings", ticket: "Ticket", message: "Message") -> None:
+        """Set fields of a new inbound client message and its ticket before their rows are written.
+
+        The rows have no ids yet. Values set here go into the INSERT instead
+        of an UPDATE after it. The ingest steps run later, and must give the
+        same result when an annotator did not run or failed.
+        """
 
 
 class IngestPreparer(Protocol):
@@ -44,8 +61,8 @@ class IngestPreparer(Protocol):
 
     name: str
 
-    def prepare(self, settings: "Settings", mail: "PreparedText") -> object | None:
-        """Return a picklable result for one mail, or None when there is nothing to prepare."""
+    def prepare(self, settings: "Settings", mails: list["PreparedText"]) -> list[object | None]:
+        """Return a picklable result per mail, or None for a mail with nothing to prepare."""
 
     def use(self, results: list[object]) -> ContextManager[None]:
         """Make the results available to the ingest step inside the block."""
@@ -60,6 +77,7 @@ class PublishCheck(Protocol):
 class Registry:
     commands: list[click.Command] = field(default_factory=list)
     ingest_steps: list[IngestStep] = field(default_factory=list)
+    ingest_annotators: list[IngestAnnotator] = field(default_factory=list)
     ingest_preparers: list[IngestPreparer] = field(default_factory=list)
     # Called with (settings) to queue a task; set by workers, absent in plain CLI use.
     task_dispatchers: dict[str, Callable[..., None]] = field(default_factory=dict)
@@ -69,6 +87,9 @@ class Registry:
 
     def add_ingest_step(self, step: IngestStep) -> None:
         self.ingest_steps.append(step)
+
+    def add_ingest_annotator(self, annotator: IngestAnnotator) -> None:
+        self.ingest_annotators.append(annotator)
 
     def add_ingest_preparer(self, preparer: IngestPreparer) -> None:
         self.ingest_preparers.append(preparer)

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
@@ -31,35 +32,29 @@ TRANSACTION_INDEX_KEY = "kb.transaction_index"
 SUGGESTED_TICKETS_KEY = "kb.suggested_tickets"
 
 
+def annotate_message(session: Session, settings: Settings, ticket: Ticket, message: Message) -> None:
+    """Set the ticket's language, theme, urgency and draft from a new inbound message, before its rows are inserted.
+
+    The ingest annotator that kb/plugin.py registers: a new ticket's INSERT
+    then carries these values, instead of an UPDATE after it.
+    suggest_for_message takes the result and only adds the suggestion rows.
+    """
+    _annotated[message] = _annotate(session, settings, ticket, message)
+
+
 def suggest_for_message(session: Session, settings: Settings, ticket: Ticket, message: Message) -> SuggestionResult:
     """Fill the ticket's language, theme, urgency, draft and suggestions from one inbound message.
 
     Works on the redacted subject and new text that ingestion stored. Replaces the
     ticket's earlier suggestions, because staff reply to the newest message. The
     theme is the best article's theme, or None when no article fits confidently.
+    When annotate_message ran for this message, its result is used as it is.
     """
     if ticket.id is None or message.id is None:
         session.flush()
-    fingerprint, index = _transaction_index(session)
-    subject = message.subject or ""
-    text = message.new_text or message.body or ""
-    received = message.received_at.date() if message.received_at else None
-    prepared = _prepared.get((fingerprint, subject, text, received))
-    if prepared is not None:
-        result, draft = prepared
-    else:
-        result = suggest(index, subject, text, received=received)
-        draft = _draft(settings, index, result)
-
-    ticket.language = result.language
-    if message.language is None:
-        message.language = result.language
-    best = result.suggestions[0] if result.confident else None
-    ticket.theme = best.theme if best else None
-    ticket.urgent = result.urgency.urgent
-    ticket.urgent_reason = result.urgency.reason
-    ticket.draft_slugs = result.confident_slugs
-    ticket.draft = draft
+    result = _annotated.pop(message, None)
+    if result is None:
+        result = _annotate(session, settings, ticket, message)
 
     rows = [
         {
@@ -97,6 +92,31 @@ def suggest_for_message(session: Session, settings: Settings, ticket: Ticket, me
     return result
 
 
+def _annotate(session: Session, settings: Settings, ticket: Ticket, message: Message) -> SuggestionResult:
+    """Rank the articles for the message (or take the prepared ranking) and set the ticket's fields from it."""
+    fingerprint, index = _transaction_index(session)
+    subject = message.subject or ""
+    text = message.new_text or message.body or ""
+    received = message.received_at.date() if message.received_at else None
+    prepared = _prepared.get((fingerprint, subject, text, received))
+    if prepared is not None:
+        result, draft = prepared
+    else:
+        result = suggest(index, subject, text, received=received)
+        draft = _draft(settings, index, result)
+
+    ticket.language = result.language
+    if message.language is None:
+        message.language = result.language
+    best = result.suggestions[0] if result.confident else None
+    ticket.theme = best.theme if best else None
+    ticket.urgent = result.urgency.urgent
+    ticket.urgent_reason = result.urgency.reason
+    ticket.draft_slugs = result.confident_slugs
+    ticket.draft = draft
+    return result
+
+
 def _draft(settings: Settings, index: ArticleIndex, result: SuggestionResult) -> str:
     return render_draft(settings, index.by_slug_language, result.confident_slugs, result.language, result.urgency.reason)
 
@@ -127,6 +147,9 @@ def _transaction_index(session: Session) -> tuple[tuple, ArticleIndex]:
     session.info[TRANSACTION_INDEX_KEY] = (transaction, fingerprint, index)
     return fingerprint, index
 
+
+# Results of annotate_message for messages whose suggestion rows are not stored yet.
+_annotated: WeakKeyDictionary[Message, SuggestionResult] = WeakKeyDictionary()
 
 # Suggestion results and drafts computed in a worker process with the same
 # settings (see SuggestionPreparer), by (article fingerprint, redacted subject,

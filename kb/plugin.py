@@ -10,10 +10,11 @@ def register(registry: Registry) -> None:
     import kb.models  # noqa: F401
     from kb.commands import kb_group, suggest_command
     from kb.faq_commands import faq_group
-    from kb.pipeline import SuggestionPreparer, suggest_for_message
+    from kb.pipeline import SuggestionPreparer, annotate_message, suggest_for_message
 
     registry.add_command(kb_group)
     registry.add_command(suggest_command)
     registry.add_command(faq_group)
+    registry.add_ingest_annotator(annotate_message)
     registry.add_ingest_step(suggest_for_message)
     registry.add_ingest_preparer(SuggestionPreparer())

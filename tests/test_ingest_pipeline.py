@@ -9,10 +9,10 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from helpdesk.crypto import address_hash, decrypt, decrypt_bytes
-from helpdesk.db import session_scope, utcnow
+from helpdesk.db import get_engine, session_scope, utcnow
 from helpdesk.ingest.models import IngestRecord
 from helpdesk.ingest.outcomes import IngestStatus, Source
 from helpdesk.ingest.pipeline import ingest_raw
@@ -520,3 +520,105 @@ def test_batch_acknowledges_question_before_its_reply(settings):
             select(Message.ticket_id).where(Message.direction == Direction.OUTBOUND, Message.is_acknowledgement.is_(True))
         ).all()
     assert acknowledgements == [outcomes[0].ticket_id]
+
+
+@pytest.fixture
+def statements(settings):
+    """The SQL statements that the settings' database runs while the test runs, collapsed to one line each."""
+    executed: list[str] = []
+    engine = get_engine(settings.database_url)
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        executed.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield executed
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_batch_inserts_each_table_once(settings, statements):
+    with session_scope(settings) as session:
+        import_directory(session, KB_CONTENT)
+    mails = [make_mail(body=f"Vraag {number}: waar kan ik me anoniem laten testen op soa?", message_id=f"batch-{number}@example.net")
+             for number in range(1, 6)]
+    statements.clear()
+
+    outcomes = ingest_batch(settings, list(zip(mails, batch_sources(5))))
+
+    inserts = {table: sum(statement.startswith(f"INSERT INTO {table} ") for statement in statements)
+               for table in ("tickets", "messages", "ticket_events", "ingest_records")}
+    assert inserts == {"tickets": 1, "messages": 1, "ticket_events": 1, "ingest_records": 1}
+    assert not [statement for statement in statements if statement.startswith("UPDATE tickets")]
+    with session_scope(settings) as session:
+        tickets = [session.get(Ticket, outcome.ticket_id) for outcome in outcomes]
+        assert [ticket.language for ticket in tickets] == ["nl"] * 5
+        assert all(ticket.draft for ticket in tickets)
+        assert all(ticket.messages[0].language == "nl" for ticket in tickets)
+
+
+def test_batch_numbers_rows_in_mail_order(settings):
+    ingest(settings, make_mail(message_id="earlier@example.net"))
+    mails = [make_mail(message_id=f"batch-{number}@example.net") for number in range(1, 5)]
+
+    outcomes = ingest_batch(settings, list(zip(mails, batch_sources(4))))
+
+    ticket_ids = [outcome.ticket_id for outcome in outcomes]
+    message_ids = [outcome.message_id for outcome in outcomes]
+    assert ticket_ids == sorted(set(ticket_ids))
+    assert message_ids == sorted(set(message_ids))
+    with session_scope(settings) as session:
+        stored = session.execute(select(Message.message_id).order_by(Message.id)).scalars().all()
+    assert stored == ["earlier@example.net", *[f"batch-{number}@example.net" for number in range(1, 5)]]
+
+
+def test_batch_acknowledges_question_in_its_own_language(settings):
+    settings = settings.with_overrides(autoreply_enabled=True)
+    question = make_mail(message_id="first-1@example.net")
+    reply = make_mail(
+        body="Sorry, I forgot to ask: can I also get tested anonymously in Antwerp?",
+        message_id="second-2@example.net",
+        in_reply_to="<first-1@example.net>",
+    )
+
+    outcomes = ingest_batch(settings, list(zip([question, reply], batch_sources(2))))
+
+    with session_scope(settings) as session:
+        ticket = session.get(Ticket, outcomes[0].ticket_id)
+        acknowledgements = [message for message in ticket.messages if message.is_acknowledgement]
+        assert [message.language for message in acknowledgements] == ["nl"]
+        assert ticket.language == "en"
+
+
+@pytest.fixture
+def failing_annotator():
+    registry = get_registry()
+
+    def fail(session, settings, ticket, message):
+        ticket.language = "xx"
+        raise RuntimeError("broken annotator")
+
+    registry.ingest_annotators.insert(0, fail)
+    try:
+        yield
+    finally:
+        registry.ingest_annotators.remove(fail)
+
+
+def test_failing_annotator_leaves_values_to_step(settings, failing_annotator):
+    outcome = ingest(settings, make_mail())
+
+    ticket = ticket_of(settings, outcome.ticket_id)
+    assert outcome.status == IngestStatus.INGESTED
+    assert ticket.language == "nl"
+    assert ticket.draft
+
+
+def test_failing_annotator_in_batch_stores_every_mail(settings, failing_annotator):
+    mails = [make_mail(message_id=f"batch-{number}@example.net") for number in range(1, 4)]
+
+    outcomes = ingest_batch(settings, list(zip(mails, batch_sources(3))))
+
+    assert [outcome.status for outcome in outcomes] == [IngestStatus.INGESTED] * 3
+    assert [ticket_of(settings, outcome.ticket_id).language for outcome in outcomes] == ["nl"] * 3

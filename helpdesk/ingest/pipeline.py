@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import or_, select
@@ -33,6 +33,7 @@ from helpdesk.mail.parser import generated_message_id
 from helpdesk.mail.problems import problem, split_problem
 from helpdesk.plugins import get_registry
 from helpdesk.privacy.erasure import is_erased
+from helpdesk.row_ids import assign_row_ids
 from helpdesk.teams.reply_addresses import is_own_address
 from helpdesk.teams.routing import team_for_mailbox
 from helpdesk.tickets.created import mark_created
@@ -78,7 +79,7 @@ def ingest_raw(
     caller that then rolls back the whole batch and ingests it again with
     savepoints may pass it.
     """
-    stored = _store(session, settings, raw, source, known, savepoints, lambda parsed: None)
+    stored = _store(session, settings, raw, source, known, savepoints)
     if isinstance(stored, IngestOutcome):
         return stored
     session.flush()
@@ -95,34 +96,32 @@ def ingest_without_savepoints(
     of the whole batch are inserted by one flush before the events, records
     and ingest steps of each mail. Any failure is raised, so the caller must
     roll back the batch and ingest it again mail by mail with savepoints.
-    The session must not autoflush.
+    The session must not autoflush, and its transaction must have written
+    already: on SQLite the new rows get their ids before each flush
+    (helpdesk.row_ids), which needs the write lock held.
 
-    A mail that refers to an earlier mail of the batch waits until every
-    earlier mail is completed. Its threading then finds that mail, and the
-    earlier mails' ingest steps do not see it. Otherwise the acknowledgement
-    step, for example, would skip a new ticket that already has the reply.
+    A mail that refers to an earlier mail of the batch is threaded onto that
+    mail's ticket before either is flushed. Ingest steps run in the order of
+    the batch, after all its mails are stored, so a step of the earlier mail
+    may find the later one stored; see IngestStep in helpdesk.plugins.
     """
     outcomes: list[IngestOutcome | None] = [None] * len(mails)
     pending: list[tuple[int, _StoredMail]] = []
-
-    def complete_pending() -> None:
-        session.flush()
-        for position, stored in pending:
-            outcomes[position] = _complete(session, settings, stored, False)
-        pending.clear()
-
-    def settle_references(parsed: ParsedMessage) -> None:
-        thread_ids = set(parsed.thread_ids)
-        if any(stored.parsed.message_id in thread_ids for _, stored in pending):
-            complete_pending()
+    # The inbound Message-IDs of the batch's stored mails, for threading before the flush.
+    pending_tickets: dict[str, Ticket] = {}
 
     for position, (raw, source) in enumerate(mails):
-        result = _store(session, settings, raw, source, known, False, settle_references)
+        result = _store(session, settings, raw, source, known, False, pending_tickets)
         if isinstance(result, IngestOutcome):
             outcomes[position] = result
-        else:
-            pending.append((position, result))
-    complete_pending()
+            continue
+        pending.append((position, result))
+        pending_tickets[result.parsed.message_id] = result.ticket
+
+    assign_row_ids(session)
+    session.flush()
+    for position, stored in pending:
+        outcomes[position] = _complete(session, settings, stored, False)
     return [outcome for outcome in outcomes if outcome is not None]
 
 
@@ -148,12 +147,12 @@ def _store(
     source: Source | None,
     known: KnownMail | None,
     savepoints: bool,
-    settle_references: Callable[[ParsedMessage], None],
+    pending_tickets: Mapping[str, Ticket] | None = None,
 ) -> IngestOutcome | _StoredMail:
     """Check the mail's identity, claim it and add its ticket and message rows, or return why not.
 
-    `settle_references(parsed)` runs before threading. A batch caller
-    completes there the earlier mails that `parsed` refers to.
+    `pending_tickets` maps the Message-IDs of a batch's earlier mails, not
+    flushed yet, to their tickets, so that threading finds them.
     """
     raw = bytes(raw)
     raw_sha256 = hashlib.sha256(raw).hexdigest()
@@ -185,13 +184,14 @@ def _store(
     if not _claim(session, record, savepoints):
         return IngestOutcome(IngestStatus.DUPLICATE, reason="stored by another worker at the same time")
 
-    settle_references(parsed)
     if parsed.too_large or parsed.unreadable:
         stored = _store_quarantined(session, settings, parsed, raw, raw_sha256, source, record)
     elif parsed.automatic is not None:
-        stored = _store_automatic(session, settings, parsed, raw, raw_sha256, source, record)
+        stored = _store_automatic(session, settings, parsed, raw, raw_sha256, source, record, pending_tickets)
     else:
-        stored = _store_client_mail(session, settings, parsed, raw, raw_sha256, source, record)
+        stored = _store_client_mail(
+            session, settings, parsed, raw, raw_sha256, source, record, savepoints, pending_tickets
+        )
     return stored
 
 
@@ -395,6 +395,7 @@ def _store_automatic(
     raw_sha256: str,
     source: Source | None,
     record: IngestRecord,
+    pending_tickets: Mapping[str, Ticket] | None,
 ) -> IngestOutcome | _StoredMail:
     """Attach automatic mail to the ticket it concerns, without reopening it; ignore the rest."""
     bounced = _bounced_messages(session, parsed)
@@ -402,7 +403,7 @@ def _store_automatic(
         ticket = bounced[0].ticket
     else:
         sender_hash = address_hash(settings, parsed.from_address) if parsed.from_address else None
-        ticket = find_ticket(session, parsed, sender_hash)
+        ticket = find_ticket(session, parsed, sender_hash, pending_tickets)
 
     if ticket is None:
         _finish(session, record, IngestStatus.IGNORED, None, None, parsed.automatic)
@@ -450,9 +451,11 @@ def _store_client_mail(
     raw_sha256: str,
     source: Source | None,
     record: IngestRecord,
+    savepoints: bool,
+    pending_tickets: Mapping[str, Ticket] | None,
 ) -> _StoredMail:
     sender_hash = address_hash(settings, parsed.from_address) if parsed.from_address else None
-    thread = find_client_ticket(session, parsed, sender_hash)
+    thread = find_client_ticket(session, parsed, sender_hash, pending_tickets)
     ticket = thread.ticket
     created = ticket is None
     if created:
@@ -460,6 +463,11 @@ def _store_client_mail(
 
     message = store_message(session, settings, ticket, parsed, raw, raw_sha256, source)
     ticket.last_message_at = utcnow()
+    # Only a new ticket's INSERT gains from annotation. A reply's values are
+    # set by the ingest steps, in the order of the batch, after the steps of
+    # the earlier mails on its ticket.
+    if created:
+        _run_annotators(session, settings, ticket, message, savepoints)
     return _StoredMail("client", parsed, record, ticket, message, created=created, other_sender_ticket=thread.other_sender_ticket)
 
 
@@ -507,6 +515,26 @@ def _finish(
     record.ticket_id = ticket.id if ticket is not None else None
     record.message_row_id = message.id if message is not None else None
     record.reason = reason[:MAX_REASON_LENGTH] if reason else None
+
+
+def _run_annotators(session: Session, settings: Settings, ticket: Ticket, message: Message, savepoints: bool) -> None:
+    """Run each registered annotator on a client mail whose rows are not written yet.
+
+    Annotators write no rows, so a failing one needs no savepoint: the mail
+    is stored without its values, and the ingest steps compute them. Without
+    `savepoints` the failure is raised, like a failing step's.
+    """
+    for annotator in get_registry().ingest_annotators:
+        if not savepoints:
+            annotator(session, settings, ticket, message)
+            continue
+        try:
+            annotator(session, settings, ticket, message)
+        except Exception as error:  # noqa: BLE001 - a plugin bug must not block ingestion; the step computes it again
+            if is_connection_error(error):
+                raise
+            name = getattr(annotator, "__qualname__", type(annotator).__name__)
+            logger.exception("ingest annotator failed", extra={"annotator": name, "message_row_id": message.id})
 
 
 def _run_ingest_steps(

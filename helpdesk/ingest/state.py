@@ -19,6 +19,7 @@ from helpdesk.ingest.outcomes import IngestOutcome, IngestStatus, Source
 from helpdesk.ingest.prepare import PreparedMail, prepared_results
 from helpdesk.ingest.pipeline import ingest_raw, ingest_without_savepoints, quarantine_raw
 from helpdesk.mail.problems import problem
+from helpdesk.row_ids import assign_row_ids
 
 logger = logging.getLogger(__name__)
 
@@ -192,6 +193,7 @@ def _ingest_mails(
         with session.begin_nested(), session.no_autoflush:
             outcomes = ingest_without_savepoints(session, settings, mails, known)
             # Flushed inside the savepoint, so that a failing insert rolls it back here.
+            assign_row_ids(session)
             session.flush()
         return outcomes
     except Exception as error:  # noqa: BLE001 - the batch is ingested again below, mail by mail

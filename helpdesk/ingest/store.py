@@ -37,7 +37,7 @@ def original_text(parsed: ParsedMessage) -> str:
 
 def add_event(session: Session, ticket: Ticket, kind: str, **detail: object) -> None:
     """Add a history line; `detail` contains ids and states only, never text."""
-    session.add(TicketEvent(ticket=ticket, kind=kind, detail=detail))
+    session.add(TicketEvent(ticket_id=ticket.id, kind=kind, detail=detail))
 
 
 def new_ticket(session: Session, settings: Settings, parsed: ParsedMessage, mailbox: str | None) -> Ticket:
@@ -77,6 +77,8 @@ def store_message(
         new_text=redacted(parsed.new_text),
         html_sanitized=redacted_html(parsed.html),
         raw_size=len(raw),
+        # Set here rather than at insert, so that annotators see the day the message arrived.
+        received_at=utcnow(),
         is_automatic=parsed.automatic is not None,
         automatic_reason=parsed.automatic[:64] if parsed.automatic else None,
         # Problems are codes with non-personal details (helpdesk.mail.problems), so no redaction is needed.

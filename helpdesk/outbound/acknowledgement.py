@@ -125,11 +125,16 @@ def article_url(settings: Settings, language: str, slug: str) -> str:
 
 
 def _is_follow_up(session: Session, ticket: Ticket, message: Message) -> bool:
+    """Return whether the ticket got an inbound message before this one.
+
+    Only lower ids count: a batch of ingested mail may have stored the
+    client's next message on this ticket already (see helpdesk.ingest.pipeline).
+    """
     session.flush()
     earlier = select(func.count(Message.id)).where(
         Message.ticket_id == ticket.id,
         Message.direction == Direction.INBOUND,
-        Message.id != message.id,
+        Message.id < message.id,
     )
     return session.scalar(earlier) > 0
 

@@ -14,6 +14,7 @@ headers from any sender, because it never reopens a ticket or gets an answer.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -45,8 +46,14 @@ def follow_merges(session: Session, ticket: Ticket) -> Ticket:
     return ticket
 
 
-def ticket_by_headers(session: Session, parsed: ParsedMessage) -> Ticket | None:
-    """Return the ticket of the earliest-listed In-Reply-To or References id that is stored."""
+def ticket_by_headers(
+    session: Session, parsed: ParsedMessage, pending: Mapping[str, Ticket] | None = None
+) -> Ticket | None:
+    """Return the ticket of the earliest-listed In-Reply-To or References id that is stored.
+
+    `pending` maps the Message-IDs of inbound mail that the session holds but
+    has not flushed to their tickets. Those count as stored and as the newest.
+    """
     thread_ids = parsed.thread_ids[:MAX_THREAD_IDS]
     if not thread_ids:
         return None
@@ -61,6 +68,8 @@ def ticket_by_headers(session: Session, parsed: ParsedMessage) -> Ticket | None:
         ticket_by_message_id.setdefault(message_id, ticket_id)
 
     for message_id in thread_ids:
+        if pending and message_id in pending:
+            return pending[message_id]
         if message_id in ticket_by_message_id:
             return session.get(Ticket, ticket_by_message_id[message_id])
     return None
@@ -77,9 +86,11 @@ def ticket_by_subject(session: Session, subject: str, sender_hash: str | None) -
     return None
 
 
-def find_ticket(session: Session, parsed: ParsedMessage, sender_hash: str | None) -> Ticket | None:
+def find_ticket(
+    session: Session, parsed: ParsedMessage, sender_hash: str | None, pending: Mapping[str, Ticket] | None = None
+) -> Ticket | None:
     """Return the existing ticket that automatic mail `parsed` concerns, from any sender, or None."""
-    ticket = ticket_by_headers(session, parsed) or ticket_by_subject(session, parsed.subject, sender_hash)
+    ticket = ticket_by_headers(session, parsed, pending) or ticket_by_subject(session, parsed.subject, sender_hash)
     if ticket is None:
         return None
     return follow_merges(session, ticket)
@@ -97,9 +108,14 @@ class ClientThread:
     other_sender_ticket: Ticket | None = None
 
 
-def find_client_ticket(session: Session, parsed: ParsedMessage, sender_hash: str | None) -> ClientThread:
-    """Return the ticket that client mail `parsed` continues, only when its sender is that ticket's client."""
-    by_headers = ticket_by_headers(session, parsed)
+def find_client_ticket(
+    session: Session, parsed: ParsedMessage, sender_hash: str | None, pending: Mapping[str, Ticket] | None = None
+) -> ClientThread:
+    """Return the ticket that client mail `parsed` continues, only when its sender is that ticket's client.
+
+    `pending` is as for ticket_by_headers.
+    """
+    by_headers = ticket_by_headers(session, parsed, pending)
     if by_headers is not None and sender_hash and by_headers.sender_hash == sender_hash:
         return ClientThread(follow_merges(session, by_headers))
 
