@@ -6,6 +6,7 @@ import hashlib
 import multiprocessing
 import os
 import signal
+import time
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -284,3 +285,25 @@ def test_killed_pool_process_loses_no_mail(kb_settings, imap_account):
     assert text_pool(settings) is not pool
     with session_scope(settings) as session:
         assert len(session.scalars(select(Ticket)).all()) == count
+
+
+def test_unstarted_chunks_prepared_by_poller(kb_settings):
+    settings = kb_settings.with_overrides(ingest_processes="1")
+    pool = prepare.start_pool(settings)
+    # The only process sleeps, so at most one chunk is queued behind the sleep when results() runs.
+    busy = pool._executor.submit(time.sleep, 2)
+    mails = [client_mail(number, "Is een bloedgift ook een soa-test?") for number in range(3 * prepare.CHUNK_MAILS)]
+
+    batch = pool.submit(settings, mails)
+    results = batch.results()
+    busy.result()
+
+    assert sum(future.cancelled() for future in batch._futures) >= 1
+    expected = by_hash(settings, mails)
+    assert set(results) == set(expected)
+    for sha256, mail in results.items():
+        assert mail.parsed.text == expected[sha256].parsed.text
+        assert {text: result.text for text, result in mail.redactions.items()} == {
+            text: result.text for text, result in expected[sha256].redactions.items()
+        }
+        assert mail.results.keys() == expected[sha256].results.keys()

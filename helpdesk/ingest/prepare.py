@@ -3,9 +3,10 @@
 Most of ingestion's time goes to work that needs no database transaction:
 parsing, redaction and the analysis of the registered ingest preparers (the
 knowledge base's language, urgency and article ranking). A poll hands each
-fetched batch to a pool of settings.ingest_processes processes and stores the
-previous batch meanwhile, so the backlog of one mailbox uses more than one
-core. The results only fill caches: the transaction calls the same
+fetched batch to a pool of settings.ingest_processes processes, in chunks,
+and stores the previous batch meanwhile, so the backlog of one mailbox uses
+more than one core. When the polling process needs a batch, it prepares the
+chunks that no process has started yet itself. The results only fill caches: the transaction calls the same
 functions, which take a prepared result when their input matches and compute
 it otherwise. A missing, stale or failed preparation therefore changes the
 speed and nothing else.
@@ -130,39 +131,64 @@ WARM_UP_MAIL = (
 )
 
 
+# Mails per task handed to the pool. With small tasks the polling process
+# finds part of a late batch not started and prepares it itself. Each task
+# also costs pickling and one article check, so tasks are not single mails.
+CHUNK_MAILS = 10
+
+
 def _warm_up(settings: Settings) -> None:
     os.nice(POOL_NICENESS)
     prepare_chunk(settings, [WARM_UP_MAIL])
 
 
 class PreparedBatch:
-    """The pending preparation of one fetch batch, split over the pool's processes."""
+    """The pending preparation of one fetch batch, split into chunks for the pool's processes."""
 
-    def __init__(self, pool: "TextPool", futures: list[Future]):
+    def __init__(self, pool: "TextPool", settings: Settings, chunks: list[list[bytes]], futures: list[Future]):
         self._pool = pool
+        self._settings = settings
+        self._chunks = chunks
         self._futures = futures
 
     def results(self) -> dict[str, PreparedMail]:
-        """Wait for the preparation and return it by raw SHA-256, or an empty dict when the pool failed."""
+        """Wait for the preparation and return it by raw SHA-256, or what could be prepared when the pool failed.
+
+        The chunks that no process has started yet are prepared here: the
+        polling process would otherwise only wait for them.
+        """
+        local = [chunk for chunk, future in zip(self._chunks, self._futures) if future.cancel()]
         prepared: dict[str, PreparedMail] = {}
+        for chunk in local:
+            for mail in _prepare_here(self._settings, chunk):
+                prepared[mail.raw_sha256] = mail
+
         try:
             for future in self._futures:
+                if future.cancelled():
+                    continue
                 for mail in future.result():
                     prepared[mail.raw_sha256] = mail
         except BrokenProcessPool:
-            logger.warning("ingest process pool failed, so the transaction prepares this batch itself")
+            logger.warning("ingest process pool failed, so the transaction prepares the rest of this batch itself")
             self._pool.close()
-            return {}
         except Exception as error:  # noqa: BLE001 - for example a result that could not be pickled
             logger.warning(
-                "preparing a batch failed, so the transaction prepares it itself", extra={"error": type(error).__name__}
+                "preparing a batch failed, so the transaction prepares the rest itself", extra={"error": type(error).__name__}
             )
-            return {}
         return prepared
 
     def cancel(self) -> None:
         for future in self._futures:
             future.cancel()
+
+
+def _prepare_here(settings: Settings, raws: list[bytes]) -> list[PreparedMail]:
+    try:
+        return prepare_chunk(settings, raws)
+    except Exception:  # noqa: BLE001 - the transaction prepares what is missing
+        logger.exception("preparing a chunk in the polling process failed", extra={"mails": len(raws)})
+        return []
 
 
 class TextPool:
@@ -184,20 +210,33 @@ class TextPool:
         return self._executor is None
 
     def submit(self, settings: Settings, raws: list[bytes]) -> PreparedBatch | None:
-        """Start preparing `raws` in about equal parts, one per process. Return None when the pool is closed."""
+        """Start preparing `raws` in chunks of CHUNK_MAILS. Return None when the pool is closed."""
         if self._executor is None or not raws:
             return None
-        size = -(-len(raws) // self.processes)
+        chunks = [raws[start:start + CHUNK_MAILS] for start in range(0, len(raws), CHUNK_MAILS)]
+        futures: list[Future] = []
         try:
-            futures = [
-                self._executor.submit(prepare_chunk, settings, raws[start:start + size])
-                for start in range(0, len(raws), size)
-            ]
+            for chunk in chunks:
+                futures.append(self._executor.submit(prepare_chunk, settings, chunk))
         except (BrokenProcessPool, RuntimeError):
             logger.warning("ingest process pool is not usable, so the transaction prepares this batch itself")
+            for future in futures:
+                future.cancel()
             self.close()
             return None
-        return PreparedBatch(self, futures)
+        return PreparedBatch(self, settings, chunks, futures)
+
+    def wait_until_started(self, settings: Settings) -> None:
+        """Start every process and wait until each has prepared a mail (see _warm_up)."""
+        if self._executor is None:
+            return
+        try:
+            futures = [self._executor.submit(prepare_chunk, settings, [WARM_UP_MAIL]) for _ in range(self.processes)]
+            for future in futures:
+                future.result()
+        except Exception as error:  # noqa: BLE001 - a pool that cannot start leaves the work to the polling process
+            logger.warning("ingest process pool did not start", extra={"error": type(error).__name__})
+            self.close()
 
     def close(self) -> None:
         executor, self._executor = self._executor, None
@@ -244,9 +283,9 @@ def start_pool(settings: Settings) -> TextPool | None:
     pool = text_pool(settings)
     if pool is None:
         return None
-    batch = pool.submit(settings, [WARM_UP_MAIL] * pool.processes)
-    if batch is not None:
-        batch.results()
+    pool.wait_until_started(settings)
+    # The polling process prepares chunks too (see PreparedBatch.results), so it loads the same models.
+    _prepare_here(settings, [WARM_UP_MAIL])
     return pool
 
 
