@@ -323,7 +323,11 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="helpdesk-bench-"))
     root.chmod(0o755)
     if arguments.without_steps:
+        # The annotators and preparers do the steps' work earlier, so they go too. NOTE: only in this
+        # process. Pool processes load their own registry and still rank, and their results go unused.
         get_registry().ingest_steps.clear()
+        get_registry().ingest_annotators.clear()
+        get_registry().ingest_preparers.clear()
     if arguments.compare_transactions:
         try:
             compare_transactions(root, arguments.messages, arguments.batch_size)
