@@ -16,6 +16,8 @@ PostgreSQL and other databases already batch such inserts and are left alone.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlalchemy import Integer, func, inspect, select
 from sqlalchemy.orm import Session
 
@@ -41,6 +43,7 @@ def assign_row_ids(session: Session) -> None:
             setattr(instance, attribute, highest + offset)
 
 
+@lru_cache(maxsize=None)
 def _generated_key_attribute(model: type) -> str | None:
     """Return the attribute of the model's single integer primary key that the database numbers, or None."""
     mapper = inspect(model)

@@ -48,7 +48,7 @@ def suggest_for_message(session: Session, settings: Settings, ticket: Ticket, me
     Works on the redacted subject and new text that ingestion stored. Replaces the
     ticket's earlier suggestions, because staff reply to the newest message. The
     theme is the best article's theme, or None when no article fits confidently.
-    When annotate_message ran for this message, its result is used as it is.
+    When annotate_message ran for this message, its result is reused.
     """
     if ticket.id is None or message.id is None:
         session.flush()

@@ -525,13 +525,10 @@ def _run_annotators(session: Session, settings: Settings, ticket: Ticket, messag
     `savepoints` the failure is raised, like a failing step's.
     """
     for annotator in get_registry().ingest_annotators:
-        if not savepoints:
-            annotator(session, settings, ticket, message)
-            continue
         try:
             annotator(session, settings, ticket, message)
         except Exception as error:  # noqa: BLE001 - a plugin bug must not block ingestion; the step computes it again
-            if is_connection_error(error):
+            if not savepoints or is_connection_error(error):
                 raise
             name = getattr(annotator, "__qualname__", type(annotator).__name__)
             logger.exception("ingest annotator failed", extra={"annotator": name, "message_row_id": message.id})

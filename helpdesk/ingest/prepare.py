@@ -6,9 +6,9 @@ knowledge base's language, urgency and article ranking). A poll hands each
 fetched batch to a pool of settings.ingest_processes processes, in chunks,
 and stores the previous batch meanwhile, so the backlog of one mailbox uses
 more than one core. When the polling process needs a batch, it prepares the
-chunks that no process has started yet itself. The results only fill caches: the transaction calls the same
-functions, which take a prepared result when their input matches and compute
-it otherwise. A missing, stale or failed preparation therefore changes the
+chunks that no process has started yet itself. The results only fill
+caches: the transaction calls the same functions, which take a prepared
+result when their input matches and compute it otherwise. A missing, stale or failed preparation therefore changes the
 speed and nothing else.
 """
 

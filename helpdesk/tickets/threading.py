@@ -51,8 +51,8 @@ def ticket_by_headers(
 ) -> Ticket | None:
     """Return the ticket of the earliest-listed In-Reply-To or References id that is stored.
 
-    `pending` maps the Message-IDs of inbound mail that the session holds but
-    has not flushed to their tickets. Those count as stored and as the newest.
+    `pending` maps the Message-IDs of inbound mail that the session contains
+    but has not flushed to their tickets. Those count as stored and as the newest.
     """
     thread_ids = parsed.thread_ids[:MAX_THREAD_IDS]
     if not thread_ids:
