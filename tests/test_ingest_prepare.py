@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 import helpdesk.ingest.imap as imap_module
 import kb.pipeline
-from helpdesk import crypto
 from helpdesk.config import ConfigError
 from helpdesk.crypto import decrypt, decrypt_bytes
 from helpdesk.db import session_scope
@@ -134,7 +133,6 @@ def test_prepared_results_replace_the_work(kb_settings, monkeypatch):
     monkeypatch.setattr(kb.pipeline, "suggest", fail)
     monkeypatch.setattr(kb.pipeline, "render_draft", fail)
     monkeypatch.setattr(prepare, "parse_message", fail)
-    monkeypatch.setattr(crypto, "fernet", fail)
     outcomes = ingest_batch(kb_settings, sources(mails), prepared)
 
     assert [outcome.status for outcome in outcomes] == [IngestStatus.INGESTED] * 4
@@ -149,7 +147,6 @@ def test_prepared_results_forgotten_after_batch(kb_settings):
 
     assert redaction_api._prepared == {}
     assert kb.pipeline._prepared == {}
-    assert crypto._prepared == {}
 
 
 def test_equal_plaintexts_get_own_tokens(kb_settings):

@@ -9,7 +9,7 @@ import pyotp
 from pyotp.utils import strings_equal
 
 from helpdesk.config import Settings
-from helpdesk.crypto import decrypt, encrypt
+from helpdesk.crypto import decrypt, encrypt_to_text
 
 TOTP_ISSUER = "Helpdesk"
 
@@ -32,7 +32,7 @@ def provisioning_uri(email: str, secret: str) -> str:
 
 def seal(settings: Settings, secret: str) -> str:
     """Encrypt a base32 secret for a users column."""
-    return encrypt(settings, secret).decode("ascii")
+    return encrypt_to_text(settings, secret)
 
 
 def is_sealed(stored: str) -> bool:

@@ -26,7 +26,6 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
-from helpdesk import crypto
 from helpdesk.config import Settings
 from helpdesk.db import utcnow
 from helpdesk.ingest.store import original_text, redacted, redacted_html
@@ -52,7 +51,6 @@ class PreparedMail:
     raw_sha256: str
     parsed: ParsedMessage | None  # None when parsing failed, so the transaction parses again and quarantines
     redactions: dict[str, Redacted] = field(default_factory=dict)  # by original text
-    tokens: dict[tuple[bytes, bytes], bytes] = field(default_factory=dict)  # see helpdesk.crypto.prepared
     results: dict[str, object] = field(default_factory=dict)  # by preparer name
 
 
@@ -73,26 +71,11 @@ def prepare_mail(settings: Settings, raw: bytes) -> tuple[PreparedMail, Prepared
         redacted_html(parsed.html)
         if parsed.bounce is not None:
             redacted(parsed.bounce.reason)
-    quarantined = bool(parsed.too_large or parsed.unreadable)
-    with crypto.recording() as tokens:
-        _encrypt_as_store_does(settings, parsed, raw, quarantined)
 
-    prepared = PreparedMail(raw_sha256, parsed, redactions, tokens)
-    if quarantined or parsed.automatic is not None:
+    prepared = PreparedMail(raw_sha256, parsed, redactions)
+    if parsed.too_large or parsed.unreadable or parsed.automatic is not None:
         return prepared, None
     return prepared, PreparedText(subject, new_text, body, utcnow().date())
-
-
-def _encrypt_as_store_does(settings: Settings, parsed: ParsedMessage, raw: bytes, quarantined: bool) -> None:
-    if parsed.from_address:
-        crypto.encrypt(settings, parsed.from_address)
-    if settings.keep_originals:
-        crypto.encrypt(settings, original_text(parsed))
-    if settings.keep_originals or quarantined:
-        crypto.encrypt(settings, raw)
-    for attachment in parsed.attachments:
-        if attachment.size <= settings.max_attachment_bytes:
-            crypto.encrypt(settings, attachment.data)
 
 
 def prepare_chunk(settings: Settings, raws: list[bytes]) -> list[PreparedMail]:
@@ -295,12 +278,9 @@ def prepared_results(prepared: dict[str, PreparedMail]) -> Iterator[None]:
     with ExitStack() as stack:
         if prepared:
             redactions: dict[str, Redacted] = {}
-            tokens: dict[tuple[bytes, bytes], bytes] = {}
             for mail in prepared.values():
                 redactions.update(mail.redactions)
-                tokens.update(mail.tokens)
             stack.enter_context(redaction.prepared(redactions))
-            stack.enter_context(crypto.prepared(tokens))
             for preparer in get_registry().ingest_preparers:
                 results = [mail.results[preparer.name] for mail in prepared.values() if preparer.name in mail.results]
                 stack.enter_context(preparer.use(results))
