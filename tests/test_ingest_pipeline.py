@@ -467,6 +467,34 @@ def test_batch_threads_reply_to_mail_of_same_batch(settings):
     assert [event.detail["message_id"] for event in ticket.events] == [outcomes[0].message_id, outcomes[1].message_id]
 
 
+def test_batch_reply_earlier_listed_stored_id_wins(settings):
+    stored = ingest(settings, make_mail(message_id="stored-1@example.net"))
+    question = make_mail(body="Een tweede vraag.", message_id="new-2@example.net")
+    reply = make_mail(
+        body="Nog iets.",
+        message_id="reply-3@example.net",
+        in_reply_to="<stored-1@example.net>",
+        references="<new-2@example.net> <stored-1@example.net>",
+    )
+
+    outcomes = ingest_batch(settings, list(zip([question, reply], batch_sources(2))))
+
+    assert outcomes[0].ticket_id != stored.ticket_id
+    assert outcomes[1].ticket_id == stored.ticket_id
+
+
+def test_batch_reply_to_pending_mail_looks_nothing_up(settings, statements):
+    question = make_mail(message_id="first-1@example.net")
+    reply = make_mail(body="Nog iets.", message_id="second-2@example.net", in_reply_to="<first-1@example.net>")
+    statements.clear()
+
+    outcomes = ingest_batch(settings, list(zip([question, reply], batch_sources(2))))
+
+    assert outcomes[0].ticket_id == outcomes[1].ticket_id
+    lookups = [statement for statement in statements if statement.startswith("SELECT messages.message_id, messages.ticket_id")]
+    assert lookups == []
+
+
 def test_batch_records_each_outcome(settings):
     mails = [make_mail(message_id=f"batch-{number}@example.net") for number in range(1, 4)]
 

@@ -55,24 +55,25 @@ def ticket_by_headers(
     but has not flushed to their tickets. Those count as stored and as the newest.
     """
     thread_ids = parsed.thread_ids[:MAX_THREAD_IDS]
-    if not thread_ids:
-        return None
+    pending = pending or {}
+    # An id listed after a pending one cannot win, so only the ids before it are looked up.
+    first_pending = next((message_id for message_id in thread_ids if message_id in pending), None)
+    stored_ids = thread_ids[:thread_ids.index(first_pending)] if first_pending is not None else thread_ids
 
-    rows = session.execute(
-        select(Message.message_id, Message.ticket_id)
-        .where(Message.message_id.in_(thread_ids))
-        .order_by(Message.id.desc())
-    ).all()
-    ticket_by_message_id: dict[str, int] = {}
-    for message_id, ticket_id in rows:
-        ticket_by_message_id.setdefault(message_id, ticket_id)
+    if stored_ids:
+        rows = session.execute(
+            select(Message.message_id, Message.ticket_id)
+            .where(Message.message_id.in_(stored_ids))
+            .order_by(Message.id.desc())
+        ).all()
+        ticket_by_message_id: dict[str, int] = {}
+        for message_id, ticket_id in rows:
+            ticket_by_message_id.setdefault(message_id, ticket_id)
+        for message_id in stored_ids:
+            if message_id in ticket_by_message_id:
+                return session.get(Ticket, ticket_by_message_id[message_id])
 
-    for message_id in thread_ids:
-        if pending and message_id in pending:
-            return pending[message_id]
-        if message_id in ticket_by_message_id:
-            return session.get(Ticket, ticket_by_message_id[message_id])
-    return None
+    return pending[first_pending] if first_pending is not None else None
 
 
 def ticket_by_subject(session: Session, subject: str, sender_hash: str | None) -> Ticket | None:
