@@ -18,7 +18,7 @@ import kb.pipeline
 from helpdesk.config import ConfigError
 from helpdesk.crypto import decrypt, decrypt_bytes
 from helpdesk.db import session_scope
-from helpdesk.ingest import prepare
+from helpdesk.ingest import prepare, store
 from helpdesk.ingest.outcomes import IngestStatus, Source
 from helpdesk.ingest.polling import poll_mailbox
 from helpdesk.ingest.prepare import prepare_chunk, text_pool
@@ -123,7 +123,7 @@ def test_prepared_batch_stores_what_transaction_computes(kb_settings):
 
 
 def test_prepared_results_replace_the_work(kb_settings, monkeypatch):
-    mails = varied_mails()[:4]
+    mails = varied_mails()[:4] + [(FIXTURES / "html-only-tracking.eml").read_bytes()]
     prepared = by_hash(kb_settings, mails)
 
     def fail(*args, **kwargs):
@@ -133,20 +133,24 @@ def test_prepared_results_replace_the_work(kb_settings, monkeypatch):
     monkeypatch.setattr(kb.pipeline, "suggest", fail)
     monkeypatch.setattr(kb.pipeline, "render_draft", fail)
     monkeypatch.setattr(prepare, "parse_message", fail)
+    monkeypatch.setattr(store, "sanitize_html", fail)
     outcomes = ingest_batch(kb_settings, sources(mails), prepared)
 
-    assert [outcome.status for outcome in outcomes] == [IngestStatus.INGESTED] * 4
+    assert [outcome.status for outcome in outcomes] == [IngestStatus.INGESTED] * 5
     with session_scope(kb_settings) as session:
         assert session.scalar(select(Suggestion.id).limit(1)) is not None
+        html = session.scalar(select(Message.html_sanitized).where(Message.id == outcomes[4].message_id))
+    assert html
 
 
 def test_prepared_results_forgotten_after_batch(kb_settings):
-    mails = varied_mails()[:2]
+    mails = varied_mails()[:2] + [(FIXTURES / "html-only-tracking.eml").read_bytes()]
 
     ingest_batch(kb_settings, sources(mails), by_hash(kb_settings, mails))
 
     assert redaction_api._prepared == {}
     assert kb.pipeline._prepared == {}
+    assert store._prepared_html == {}
 
 
 def test_equal_plaintexts_get_own_tokens(kb_settings):

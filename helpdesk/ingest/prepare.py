@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from helpdesk.config import Settings
 from helpdesk.db import utcnow
-from helpdesk.ingest.store import original_text, redacted, redacted_html
+from helpdesk.ingest.store import prepared_html, redacted, redacted_html
 from helpdesk.mail import ParsedMessage, parse_message
 from helpdesk.plugins import get_registry
 from helpdesk.redaction import Redacted, api as redaction
@@ -51,6 +51,7 @@ class PreparedMail:
     raw_sha256: str
     parsed: ParsedMessage | None  # None when parsing failed, so the transaction parses again and quarantines
     redactions: dict[str, Redacted] = field(default_factory=dict)  # by original text
+    html: dict[str, str] = field(default_factory=dict)  # redacted HTML part by original HTML
     results: dict[str, object] = field(default_factory=dict)  # by preparer name
 
 
@@ -68,11 +69,11 @@ def prepare_mail(settings: Settings, raw: bytes) -> tuple[PreparedMail, Prepared
         subject = redacted(parsed.subject)
         body = redacted(parsed.text)
         new_text = redacted(parsed.new_text)
-        redacted_html(parsed.html)
+        html = redacted_html(parsed.html)
         if parsed.bounce is not None:
             redacted(parsed.bounce.reason)
 
-    prepared = PreparedMail(raw_sha256, parsed, redactions)
+    prepared = PreparedMail(raw_sha256, parsed, redactions, {parsed.html: html} if parsed.html and html else {})
     if parsed.too_large or parsed.unreadable or parsed.automatic is not None:
         return prepared, None
     return prepared, PreparedText(subject, new_text, body, utcnow().date())
@@ -278,9 +279,12 @@ def prepared_results(prepared: dict[str, PreparedMail]) -> Iterator[None]:
     with ExitStack() as stack:
         if prepared:
             redactions: dict[str, Redacted] = {}
+            html: dict[str, str] = {}
             for mail in prepared.values():
                 redactions.update(mail.redactions)
+                html.update(mail.html)
             stack.enter_context(redaction.prepared(redactions))
+            stack.enter_context(prepared_html(html))
             for preparer in get_registry().ingest_preparers:
                 results = [mail.results[preparer.name] for mail in prepared.values() if preparer.name in mail.results]
                 stack.enter_context(preparer.use(results))

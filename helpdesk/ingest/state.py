@@ -39,6 +39,8 @@ class PollSummary:
     uidvalidity_changed: bool = False
     error: str | None = None  # the failure that ended the poll
     warnings: list[str] = field(default_factory=list)  # failures after which the poll went on
+    # The members of ticket_ids: a backlog of many thousand mails made the list lookup quadratic.
+    _seen_ticket_ids: set[int] = field(default_factory=set, init=False, repr=False, compare=False)
 
     def count(self, outcome: IngestOutcome) -> None:
         self.fetched += 1
@@ -50,7 +52,8 @@ class PollSummary:
             self.quarantined += 1
         else:
             self.ignored += 1
-        if outcome.ticket_id is not None and outcome.ticket_id not in self.ticket_ids:
+        if outcome.ticket_id is not None and outcome.ticket_id not in self._seen_ticket_ids:
+            self._seen_ticket_ids.add(outcome.ticket_id)
             self.ticket_ids.append(outcome.ticket_id)
 
     def as_dict(self) -> dict:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy.orm import Session
 
 from helpdesk.config import Settings
@@ -23,11 +26,31 @@ def redacted(text: str) -> str:
     return redact(text).text if text else ""
 
 
+# Results of redacted_html computed in other processes, by original HTML
+# (see helpdesk.ingest.prepare). Each is a pure result of its key, so
+# threads may share them and a missing entry only costs the work.
+_prepared_html: dict[str, str] = {}
+
+
 def redacted_html(html: str | None) -> str | None:
     """Return the HTML part sanitised, with every text node and attribute redacted."""
     if not html:
         return None
+    prepared = _prepared_html.get(html)
+    if prepared is not None:
+        return prepared
     return rewrite_html_text(sanitize_html(html), redacted)
+
+
+@contextmanager
+def prepared_html(results: dict[str, str]) -> Iterator[None]:
+    """Let `redacted_html` return these results, computed elsewhere, inside the block."""
+    _prepared_html.update(results)
+    try:
+        yield
+    finally:
+        for html in results:
+            _prepared_html.pop(html, None)
 
 
 def original_text(parsed: ParsedMessage) -> str:
