@@ -36,7 +36,10 @@ class IngestStep(Protocol):
         Steps run once the mail's rows have ids, mail after mail in the order
         they were fetched. When a batch is stored at once, the later mails of
         the batch are stored already, so a step that looks at a ticket's other
-        messages must only count those with a lower id.
+        messages must only count those with a lower id. Rows added with
+        helpdesk.deferred_rows.insert_rows may be written only after the
+        batch's last step, so a step that reads such a table calls
+        write_deferred_rows first.
         """
 
 

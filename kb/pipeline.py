@@ -8,12 +8,13 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from helpdesk import metrics
 from helpdesk.config import Settings
 from helpdesk.db import session_factory
+from helpdesk.deferred_rows import discard_rows, insert_rows
 from helpdesk.tickets.created import created_in_transaction, transaction_ids
 from helpdesk.tickets.models import Message, Suggestion, Ticket
 from kb.catalog import fingerprinted_index
@@ -69,14 +70,15 @@ def suggest_for_message(session: Session, settings: Settings, ticket: Ticket, me
         }
         for rank, suggested in enumerate(result.suggestions, start=1)
     ]
-    # Both statements execute at once and touch only Suggestion rows, which
-    # nothing leaves pending in the session, so no autoflush is needed first.
+    # Both statements touch only Suggestion rows, which nothing leaves pending
+    # in the session, so no autoflush is needed first.
     with session.no_autoflush:
         if not _first_suggestions(session, ticket.id):
+            discard_rows(session, Suggestion.__table__, "ticket_id", ticket.id)
             session.execute(delete(Suggestion).where(Suggestion.ticket_id == ticket.id))
-        if rows:
-            # A Core insert on the table: the ORM's bulk insert costs several times more per row.
-            session.execute(insert(Suggestion.__table__), rows)
+        # Core inserts on the table: the ORM's bulk insert costs several times more per row.
+        # Ingesting a batch defers them, to write the whole batch's rows in one statement.
+        insert_rows(session, Suggestion.__table__, rows)
     session.expire(ticket, ["suggestions"])
     metrics.record_suggestions(result.suggestions)
     logger.info(

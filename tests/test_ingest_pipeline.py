@@ -576,8 +576,8 @@ def test_batch_inserts_each_table_once(settings, statements):
     outcomes = ingest_batch(settings, list(zip(mails, batch_sources(5))))
 
     inserts = {table: sum(statement.startswith(f"INSERT INTO {table} ") for statement in statements)
-               for table in ("tickets", "messages", "ticket_events", "ingest_records")}
-    assert inserts == {"tickets": 1, "messages": 1, "ticket_events": 1, "ingest_records": 1}
+               for table in ("tickets", "messages", "ticket_events", "ingest_records", "suggestions")}
+    assert inserts == {"tickets": 1, "messages": 1, "ticket_events": 1, "ingest_records": 1, "suggestions": 1}
     assert not [statement for statement in statements if statement.startswith("UPDATE tickets")]
     with session_scope(settings) as session:
         tickets = [session.get(Ticket, outcome.ticket_id) for outcome in outcomes]
@@ -617,6 +617,31 @@ def test_batch_acknowledges_question_in_its_own_language(settings):
         acknowledgements = [message for message in ticket.messages if message.is_acknowledgement]
         assert [message.language for message in acknowledgements] == ["nl"]
         assert ticket.language == "en"
+
+
+def test_batch_acknowledgement_links_deferred_suggestions(settings):
+    with session_scope(settings) as session:
+        import_directory(session, KB_CONTENT)
+    settings = settings.with_overrides(autoreply_enabled=True)
+    mails = [
+        make_mail(body="Waar kan ik PrEP krijgen en wat kost dat?", message_id="first-1@example.net"),
+        make_mail(
+            body="Hoe lang na een risico kan ik me laten testen op hiv?",
+            sender="Iemand Anders <ander@example.net>",
+            message_id="other-2@example.net",
+        ),
+    ]
+
+    outcomes = ingest_batch(settings, list(zip(mails, batch_sources(2))))
+
+    with session_scope(settings) as session:
+        for outcome in outcomes:
+            ticket = session.get(Ticket, outcome.ticket_id)
+            ranked = sorted(ticket.suggestions, key=lambda suggestion: (suggestion.rank, suggestion.id))
+            confident = [suggestion.slug for suggestion in ranked if suggestion.confident]
+            acknowledgement = next(message for message in ticket.messages if message.is_acknowledgement)
+            assert confident
+            assert acknowledgement.article_slugs == confident
 
 
 @pytest.fixture

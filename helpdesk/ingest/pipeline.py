@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from helpdesk.config import Settings
 from helpdesk.crypto import address_hash, encrypt
 from helpdesk.db import utcnow
+from helpdesk.deferred_rows import deferring_inserts
 from helpdesk.ingest.errors import is_connection_error
 from helpdesk.ingest.known import KnownMail
 from helpdesk.ingest.models import IngestRecord
@@ -103,7 +104,8 @@ def ingest_without_savepoints(
     A mail that refers to an earlier mail of the batch is threaded onto that
     mail's ticket before either is flushed. Ingest steps run in the order of
     the batch, after all its mails are stored, so a step of the earlier mail
-    may find the later one stored; see IngestStep in helpdesk.plugins.
+    may find the later one stored; see IngestStep in helpdesk.plugins. Their
+    inserts through helpdesk.deferred_rows are written after the last step.
     """
     outcomes: list[IngestOutcome | None] = [None] * len(mails)
     pending: list[tuple[int, _StoredMail]] = []
@@ -120,8 +122,9 @@ def ingest_without_savepoints(
 
     assign_row_ids(session)
     session.flush()
-    for position, stored in pending:
-        outcomes[position] = _complete(session, settings, stored, False)
+    with deferring_inserts(session):
+        for position, stored in pending:
+            outcomes[position] = _complete(session, settings, stored, False)
     return [outcome for outcome in outcomes if outcome is not None]
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk.config import Settings
 from helpdesk.crypto import decrypt
+from helpdesk.deferred_rows import write_deferred_rows
 from helpdesk.db import utcnow
 from helpdesk.outbound.compose import mail_templates, recipient_address
 from helpdesk.outbound.services import queue_outbound
@@ -103,6 +104,8 @@ def acknowledgement_language(settings: Settings, ticket: Ticket) -> str:
 
 def linked_articles(session: Session, settings: Settings, ticket: Ticket, language: str) -> list[LinkedArticle]:
     """Return the confident FAQ suggestions of `ticket` with their public addresses, best first."""
+    # The knowledge-base step of a batch defers its suggestion rows (helpdesk.deferred_rows).
+    write_deferred_rows(session)
     suggestions = session.scalars(
         select(Suggestion)
         .where(Suggestion.ticket_id == ticket.id, Suggestion.confident.is_(True))
