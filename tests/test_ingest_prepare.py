@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import multiprocessing
 import os
@@ -308,3 +309,25 @@ def test_unstarted_chunks_prepared_by_poller(kb_settings):
             text: result.text for text, result in expected[sha256].redactions.items()
         }
         assert mail.results.keys() == expected[sha256].results.keys()
+
+
+def test_preparer_reads_index_once_per_interval(kb_settings, monkeypatch):
+    preparer = kb.pipeline.SuggestionPreparer()
+    reads = []
+    original = kb.pipeline.fingerprinted_index
+
+    def counted(session):
+        reads.append(session)
+        return original(session)
+
+    monkeypatch.setattr(kb.pipeline, "fingerprinted_index", counted)
+    text = prepare.PreparedText("Test", "Waar kan ik me laten testen?", "Waar kan ik me laten testen?", dt.date(2026, 3, 1))
+
+    first = preparer.prepare(kb_settings, [text])
+    second = preparer.prepare(kb_settings, [text])
+    assert len(reads) == 1
+    assert first[0][0] == second[0][0]
+
+    monkeypatch.setattr(kb.pipeline, "INDEX_CHECK_SECONDS", 0.0)
+    preparer.prepare(kb_settings, [text])
+    assert len(reads) == 2
