@@ -41,6 +41,15 @@ class KnownMail:
     parsed: dict[str, ParsedMessage] = field(default_factory=dict)
     erased: set[str] = field(default_factory=set)  # raw SHA-256 of parsed mails that were erased before
     outbound_message_ids: set[str] = field(default_factory=set)
+    # The batch's raw mails and their SHA-256, by id() of the raw bytes.
+    hashes: dict[int, tuple[bytes, str]] = field(default_factory=dict)
+
+    def raw_sha256(self, raw: bytes) -> str:
+        """Return the hex SHA-256 of `raw`, computed once per raw mail of the batch."""
+        entry = self.hashes.get(id(raw))
+        if entry is not None and entry[0] is raw:
+            return entry[1]
+        return raw_hash(raw)
 
     def check(self, raw_sha256: str) -> tuple[IngestOutcome | None, ParsedMessage | None]:
         """Return the mail's duplicate outcome, or None and its parsed message (None when not in the batch)."""
@@ -64,6 +73,7 @@ def find_known_mail(
 
     known = KnownMail()
     raw_hashes = [raw_hash(raw) for raw in raws]
+    known.hashes = {id(raw): (raw, sha256) for raw, sha256 in zip(raws, raw_hashes)}
     hashes = list(dict.fromkeys(raw_hashes))
     _add_duplicates(known, session, IngestRecord.raw_sha256.in_(hashes), Message.raw_sha256.in_(hashes))
 
