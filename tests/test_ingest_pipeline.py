@@ -15,7 +15,7 @@ from helpdesk.crypto import address_hash, decrypt, decrypt_bytes
 from helpdesk.db import get_engine, session_scope, utcnow
 from helpdesk.ingest.models import IngestRecord
 from helpdesk.ingest.outcomes import IngestStatus, Source
-from helpdesk.ingest.pipeline import ingest_raw
+from helpdesk.ingest.pipeline import ingest_raw, quarantine_raw
 from helpdesk.ingest.state import ingest_batch
 from helpdesk.plugins import get_registry
 from helpdesk.tickets.models import DeliveryState, Direction, Message, Suggestion, Ticket, TicketEvent, TicketStatus
@@ -675,3 +675,20 @@ def test_failing_annotator_in_batch_stores_every_mail(settings, failing_annotato
 
     assert [outcome.status for outcome in outcomes] == [IngestStatus.INGESTED] * 3
     assert [ticket_of(settings, outcome.ticket_id).language for outcome in outcomes] == ["nl"] * 3
+
+
+def test_quarantine_raw_keeps_mail_once(settings):
+    raw = make_mail(message_id="kapot-1@example.net")
+
+    with session_scope(settings) as session:
+        first = quarantine_raw(session, settings, raw, Source("box", "INBOX", 7, 1), "ingest_failed:DataError")
+    with session_scope(settings) as session:
+        again = quarantine_raw(session, settings, raw, Source("box", "INBOX", 7, 1), "ingest_failed:DataError")
+
+    assert first.status == IngestStatus.QUARANTINED
+    assert again.status == IngestStatus.DUPLICATE
+    with session_scope(settings) as session:
+        ticket = session.get(Ticket, first.ticket_id)
+        assert ticket.status == TicketStatus.QUARANTINED
+        assert ticket.quarantine_reason == "ingest_failed:DataError"
+        assert decrypt_bytes(settings, ticket.messages[0].raw_encrypted) == raw

@@ -214,7 +214,7 @@ def quarantine_raw(session: Session, settings: Settings, raw: bytes, source: Sou
     read the raw copy, and the mailbox moves on.
     """
     raw = bytes(raw)
-    raw_sha256 = known.raw_sha256(raw) if known is not None else hashlib.sha256(raw).hexdigest()
+    raw_sha256 = hashlib.sha256(raw).hexdigest()
     known = _known_duplicate(session, settings, raw_sha256, None)
     if known is not None:
         return known
