@@ -5,8 +5,8 @@ RETURNING: on SQLite one `INSERT ... RETURNING` per row, because SQLite
 does not say which generated id belongs to which row of a multi-row insert,
 and on PostgreSQL one multi-row `INSERT ... RETURNING` statement per batch
 of rows, whose placeholders psycopg parses again for every statement
-(about a third of the polling process's CPU time when ingesting into
-PostgreSQL). When the ids are known beforehand, the ORM sends each table's
+(about a third of the polling process's CPU time in one profiled ingest
+into PostgreSQL). When the ids are known beforehand, the ORM sends each table's
 rows in one executemany of a single short statement. A batch of ingested
 mail inserts four or five rows per mail, so this saves most of that work.
 

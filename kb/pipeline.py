@@ -16,6 +16,7 @@ from helpdesk import metrics
 from helpdesk.config import Settings
 from helpdesk.db import session_factory
 from helpdesk.deferred_rows import discard_rows, insert_rows
+from helpdesk.prepared_cache import lent
 from helpdesk.tickets.created import created_in_transaction, transaction_ids
 from helpdesk.tickets.models import Message, Suggestion, Ticket
 from kb.catalog import fingerprinted_index
@@ -205,10 +206,5 @@ class SuggestionPreparer:
 
     @contextmanager
     def use(self, results: list[tuple]) -> Iterator[None]:
-        entries = dict(results)
-        _prepared.update(entries)
-        try:
+        with lent(_prepared, dict(results)):
             yield
-        finally:
-            for key in entries:
-                _prepared.pop(key, None)

@@ -467,7 +467,7 @@ def test_batch_threads_reply_to_mail_of_same_batch(settings):
     assert [event.detail["message_id"] for event in ticket.events] == [outcomes[0].message_id, outcomes[1].message_id]
 
 
-def test_batch_reply_earlier_listed_stored_id_wins(settings):
+def test_batch_reply_prefers_earlier_stored_id(settings):
     stored = ingest(settings, make_mail(message_id="stored-1@example.net"))
     question = make_mail(body="Een tweede vraag.", message_id="new-2@example.net")
     reply = make_mail(
@@ -483,7 +483,7 @@ def test_batch_reply_earlier_listed_stored_id_wins(settings):
     assert outcomes[1].ticket_id == stored.ticket_id
 
 
-def test_batch_reply_to_pending_mail_looks_nothing_up(settings, statements):
+def test_pending_reply_queries_no_messages(settings, statements):
     question = make_mail(message_id="first-1@example.net")
     reply = make_mail(body="Nog iets.", message_id="second-2@example.net", in_reply_to="<first-1@example.net>")
     statements.clear()

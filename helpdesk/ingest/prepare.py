@@ -73,7 +73,7 @@ def prepare_mail(settings: Settings, raw: bytes) -> tuple[PreparedMail, Prepared
         if parsed.bounce is not None:
             redacted(parsed.bounce.reason)
 
-    prepared = PreparedMail(raw_sha256, parsed, redactions, {parsed.html: html} if parsed.html and html else {})
+    prepared = PreparedMail(raw_sha256, parsed, redactions, {parsed.html: html} if html else {})
     if parsed.too_large or parsed.unreadable or parsed.automatic is not None:
         return prepared, None
     return prepared, PreparedText(subject, new_text, body, utcnow().date())

@@ -39,7 +39,7 @@ class PollSummary:
     uidvalidity_changed: bool = False
     error: str | None = None  # the failure that ended the poll
     warnings: list[str] = field(default_factory=list)  # failures after which the poll went on
-    # The members of ticket_ids: a backlog of many thousand mails made the list lookup quadratic.
+    # The members of ticket_ids, because searching the list for each mail is quadratic in a large backlog.
     _seen_ticket_ids: set[int] = field(default_factory=set, init=False, repr=False, compare=False)
 
     def count(self, outcome: IngestOutcome) -> None:

@@ -13,6 +13,7 @@ from helpdesk.db import utcnow
 from helpdesk.ingest.outcomes import Source
 from helpdesk.mail import ParsedAttachment, ParsedMessage, rewrite_html_text, sanitize_html
 from helpdesk.mail.problems import SEPARATOR
+from helpdesk.prepared_cache import lent
 from helpdesk.redaction import redact, redact_filename
 from helpdesk.teams.routing import team_for_mailbox
 from helpdesk.tickets.models import Attachment, Direction, Message, Ticket, TicketEvent
@@ -45,12 +46,8 @@ def redacted_html(html: str | None) -> str | None:
 @contextmanager
 def prepared_html(results: dict[str, str]) -> Iterator[None]:
     """Let `redacted_html` return these results, computed elsewhere, inside the block."""
-    _prepared_html.update(results)
-    try:
+    with lent(_prepared_html, results):
         yield
-    finally:
-        for html in results:
-            _prepared_html.pop(html, None)
 
 
 def original_text(parsed: ParsedMessage) -> str:

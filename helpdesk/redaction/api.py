@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from helpdesk.prepared_cache import lent
 from helpdesk.redaction.detector import detect_entities
 from helpdesk.redaction.entities import Entity
 
@@ -79,12 +80,8 @@ def recording() -> Iterator[dict[str, Redacted]]:
 @contextmanager
 def prepared(results: dict[str, Redacted]) -> Iterator[None]:
     """Let `redact` return these results, computed elsewhere, instead of detecting again inside the block."""
-    _prepared.update(results)
-    try:
+    with lent(_prepared, results):
         yield
-    finally:
-        for text in results:
-            _prepared.pop(text, None)
 
 
 def _redact(text: str) -> Redacted:
