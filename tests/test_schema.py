@@ -1,3 +1,4 @@
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -38,3 +39,29 @@ def test_downgrade_removes_all_tables(database_url, tmp_path):
 
     tables = set(sa.inspect(get_engine(database_url)).get_table_names()) - {"alembic_version"}
     assert tables == set()
+
+
+SEARCH_FUNCTIONS_LANGUAGE = sa.text(
+    "SELECT proname, lanname FROM pg_proc JOIN pg_language ON pg_language.oid = prolang "
+    "WHERE proname IN ('ticket_search_document', 'store_ticket_search_document') ORDER BY proname"
+)
+
+
+def test_search_document_functions_keep_their_plans(database_url, tmp_path):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the search document trigger exists on PostgreSQL only")
+    settings = make_settings(tmp_path / "var", database_url)
+    schema.upgrade(settings)
+    engine = get_engine(database_url)
+    with engine.connect() as connection:
+        head = connection.execute(SEARCH_FUNCTIONS_LANGUAGE).all()
+
+    from alembic import command
+
+    command.downgrade(schema.alembic_config(settings), "0005")
+    with engine.connect() as connection:
+        before = connection.execute(SEARCH_FUNCTIONS_LANGUAGE).all()
+
+    # SQL functions are planned again at every call, PL/pgSQL keeps its plans for the session.
+    assert head == [("store_ticket_search_document", "plpgsql"), ("ticket_search_document", "plpgsql")]
+    assert before == [("store_ticket_search_document", "sql"), ("ticket_search_document", "sql")]
