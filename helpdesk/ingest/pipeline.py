@@ -16,14 +16,14 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select
+from sqlalchemy import inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from helpdesk.config import Settings
 from helpdesk.crypto import address_hash, encrypt
 from helpdesk.db import utcnow
-from helpdesk.deferred_rows import deferring_inserts
+from helpdesk.deferred_rows import deferring_inserts, insert_rows
 from helpdesk.ingest.errors import is_connection_error
 from helpdesk.ingest.known import KnownMail
 from helpdesk.ingest.models import IngestRecord
@@ -47,6 +47,8 @@ logger = logging.getLogger(__name__)
 REOPENED_BY_CLIENT = {TicketStatus.CLOSED, TicketStatus.WAITING}
 
 MAX_REASON_LENGTH = 120
+# The columns of a record inserted as a Core row; the database numbers its id.
+RECORD_COLUMNS = [column for column in IngestRecord.__table__.columns if column.key != "id"]
 MAX_DELIVERY_ERROR_LENGTH = 1000
 
 
@@ -312,9 +314,9 @@ def _set_source(record: IngestRecord, source: Source | None) -> None:
 def _claim(session: Session, record: IngestRecord, savepoints: bool = True) -> bool:
     """Insert the record as this mail's first write; False when another worker won.
 
-    Without `savepoints` nothing is written here: `_finish` adds the record
+    Without `savepoints` nothing is written here: `_finish` inserts the record
     with its outcome, so that it is inserted once instead of inserted and
-    updated. A lost claim then fails a later flush, and the caller ingests
+    updated. A lost claim then fails that insert, and the caller ingests
     the batch again with savepoints (see helpdesk.ingest.state.ingest_batch).
 
     The insert must come first so that the losing worker has written nothing
@@ -512,12 +514,24 @@ def _finish(
     message: Message | None,
     reason: str | None,
 ) -> None:
-    """Set the record's outcome, and add it to the session when a claim without savepoints deferred that."""
-    session.add(record)
+    """Set the record's outcome, and insert it when a claim without savepoints deferred that.
+
+    A deferred claim inserts the record as a Core row (see
+    helpdesk.deferred_rows), so that a batch writes its records in one
+    statement; a claim that another worker won fails that insert.
+    """
     record.status = status.value
     record.ticket_id = ticket.id if ticket is not None else None
     record.message_row_id = message.id if message is not None else None
     record.reason = reason[:MAX_REASON_LENGTH] if reason else None
+    if inspect(record).transient:
+        insert_rows(session, IngestRecord.__table__, [_record_row(record)])
+
+
+def _record_row(record: IngestRecord) -> dict:
+    row = {column.key: getattr(record, column.key) for column in RECORD_COLUMNS}
+    row["created_at"] = row["created_at"] or utcnow()
+    return row
 
 
 def _run_annotators(session: Session, settings: Settings, ticket: Ticket, message: Message, savepoints: bool) -> None:

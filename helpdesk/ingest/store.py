@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from helpdesk.config import Settings
 from helpdesk.crypto import address_hash, encrypt
 from helpdesk.db import utcnow
+from helpdesk.deferred_rows import insert_rows
 from helpdesk.ingest.outcomes import Source
 from helpdesk.mail import ParsedAttachment, ParsedMessage, rewrite_html_text, sanitize_html
 from helpdesk.mail.problems import SEPARATOR
@@ -56,8 +57,14 @@ def original_text(parsed: ParsedMessage) -> str:
 
 
 def add_event(session: Session, ticket: Ticket, kind: str, **detail: object) -> None:
-    """Add a history line; `detail` contains ids and states only, never text."""
-    session.add(TicketEvent(ticket_id=ticket.id, kind=kind, detail=detail))
+    """Add a history line of a ticket that has its id; `detail` contains ids and states only, never text.
+
+    A Core row rather than an ORM object, because a batch adds one or more
+    per mail, and within helpdesk.deferred_rows.deferring_inserts they go out
+    in one statement.
+    """
+    row = {"ticket_id": ticket.id, "user_id": None, "kind": kind, "detail": detail, "created_at": utcnow()}
+    insert_rows(session, TicketEvent.__table__, [row])
 
 
 def new_ticket(session: Session, settings: Settings, parsed: ParsedMessage, mailbox: str | None) -> Ticket:
