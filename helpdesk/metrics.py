@@ -99,8 +99,12 @@ def record_inbound(mailbox: str | None, status: str) -> None:
 
 def record_suggestions(suggestions: Iterable[Suggestion]) -> None:
     """Count the FAQ articles suggested for one ticket."""
-    for suggestion in suggestions:
-        SUGGESTIONS.labels(confident="true" if suggestion.confident else "false").inc()
+    suggestions = list(suggestions)
+    confident = sum(1 for suggestion in suggestions if suggestion.confident)
+    # One increment per label instead of one per suggestion: ingestion records five per mail.
+    for label, count in (("true", confident), ("false", len(suggestions) - confident)):
+        if count:
+            SUGGESTIONS.labels(confident=label).inc(count)
 
 
 def record_reply_sent(acknowledgement: bool = False) -> None:
