@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from kb.analysis import is_real_word
 from kb.index import ArticleIndex, ArticleRecord
-from kb.language import detect_language
+from kb.language import load_models
 from kb.models import LANGUAGES, Article, ArticleStatus
 from kb.transfer import read_directory
 
@@ -60,7 +60,7 @@ def directory_records(directory: Path) -> list[ArticleRecord]:
 @lru_cache(maxsize=1)
 def _warm_up() -> None:
     """Load the language models and word lists now, so the first suggestion is not the slow one."""
-    detect_language("Dit is een korte zin om de taalmodellen te laden.")
+    load_models()
     for language in LANGUAGES:
         is_real_word("condoom", language)
 
