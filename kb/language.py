@@ -19,8 +19,8 @@ MIN_CONFIDENCE = 0.5
 
 
 # From this many characters on, lingua's low accuracy mode (trigrams only)
-# decides: lingua documents it as about as accurate there, and it took half
-# the time on the development questions with the same results.
+# decides. Lingua documents it as about as accurate there, and it took half
+# the time on the development questions.
 LOW_ACCURACY_FROM_CHARACTERS = 120
 
 
