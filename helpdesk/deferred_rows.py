@@ -4,7 +4,8 @@ Ingestion without savepoints (helpdesk.ingest.pipeline) completes each mail
 of a batch in turn, and the knowledge-base step adds a few rows for each.
 One INSERT per mail costs a round trip to PostgreSQL and a statement
 execution each, so inside `deferring_inserts` the rows wait and go out
-together when the block ends. Outside it, `insert_rows` inserts at once.
+together when the block ends: one executemany per table, or on PostgreSQL
+one COPY. Outside it, `insert_rows` inserts at once.
 
 Code that reads a table with deferred rows must call `write_deferred_rows`
 first, and code that deletes rows must also call `discard_rows`.
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Connection, Table, insert
 from sqlalchemy.orm import Session
 
 _KEY = "helpdesk.deferred_rows"
@@ -44,10 +45,50 @@ def write_deferred_rows(session: Session) -> None:
     deferred: dict[Table, list[dict]] | None = session.info.get(_KEY)
     if not deferred:
         return
+    if session.autoflush:
+        # As session.execute would, because the rows may refer to pending ones.
+        session.flush()
+    connection = session.connection()
     for table, rows in list(deferred.items()):
         del deferred[table]
-        if rows:
-            session.execute(insert(table), rows)
+        if not rows:
+            continue
+        if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+            _copy_rows(connection, table, rows)
+        else:
+            connection.execute(insert(table), rows)
+
+
+def _copy_rows(connection: Connection, table: Table, rows: list[dict]) -> None:
+    """Insert `rows` with COPY, each value converted as an INSERT through SQLAlchemy would convert it.
+
+    psycopg sends an executemany as one statement execution per row, and
+    COPY costs the server and the client less per row: a batch's
+    suggestions took 0.95 s per 5,000 mails as an executemany. Rows must
+    have the same keys, as for an executemany. The other columns get their
+    Python-side defaults, or the database's.
+    """
+    dialect = connection.dialect
+    keys = list(rows[0])
+    defaults = {
+        column.key: column.default
+        for column in table.columns
+        if column.key not in keys and column.default is not None and (column.default.is_scalar or column.default.is_callable)
+    }
+    columns = [table.c[key] for key in [*keys, *defaults]]
+    processors = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
+    names = ", ".join(dialect.identifier_preparer.quote(column.name) for column in columns)
+
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor, cursor.copy(f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            values = [row[key] for key in keys]
+            # SQLAlchemy wraps a callable default to take the execution context, which none of them reads.
+            values += [default.arg if default.is_scalar else default.arg(None) for default in defaults.values()]
+            copy.write_row([
+                value if process is None or value is None else process(value)
+                for process, value in zip(processors, values)
+            ])
 
 
 @contextmanager

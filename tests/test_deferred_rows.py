@@ -1,7 +1,10 @@
+import datetime as dt
+
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, event, select
+from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, MetaData, String, Table, create_engine, event, select
 from sqlalchemy.orm import Session
 
+from helpdesk.db import as_utc, utcnow
 from helpdesk.deferred_rows import deferring_inserts, discard_rows, insert_rows, write_deferred_rows
 
 metadata = MetaData()
@@ -75,3 +78,50 @@ def test_error_drops_deferred_rows(session):
 
     insert_rows(session, notes, [{"ticket_id": 1, "text": "b"}])
     assert texts(session) == ["b"]
+
+
+events = Table(
+    "copied_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", Integer),
+    Column("kind", String, default="created"),
+    Column("detail", JSON, default=dict),
+    Column("flag", Boolean),
+    Column("created_at", DateTime(timezone=True), default=utcnow),
+)
+
+
+def test_deferred_rows_read_back_as_inserted(database_url):
+    """On PostgreSQL the deferred rows go out with COPY, which must store what an INSERT stores."""
+    engine = create_engine(database_url)
+    metadata.create_all(engine)
+    moment = dt.datetime(2026, 3, 1, 12, 30, tzinfo=dt.timezone.utc)
+    rows = [
+        {"ticket_id": 1, "detail": {"message_id": 7, "tekst": "één"}, "flag": True, "created_at": moment},
+        {"ticket_id": 2, "detail": {}, "flag": None, "created_at": moment},
+    ]
+    try:
+        with Session(engine) as session, session.begin():
+            insert_rows(session, events, [dict(row) for row in rows])
+            with deferring_inserts(session):
+                insert_rows(session, events, [dict(row) for row in rows])
+            # Rows of one table share their keys, as for an executemany.
+            with deferring_inserts(session):
+                insert_rows(session, events, [{"ticket_id": 3}])
+        with Session(engine) as session:
+            stored = session.execute(select(events).order_by(events.c.id)).all()
+    finally:
+        engine.dispose()
+
+    columns = ["ticket_id", "kind", "detail", "flag", "created_at"]
+
+    def values(row) -> tuple:
+        # SQLite returns datetimes without their zone, and the helpdesk stores UTC.
+        return tuple(as_utc(value) if name == "created_at" else value for name, value in zip(columns, (getattr(row, name) for name in columns)))
+
+    inserted, deferred, defaults = [values(row) for row in stored[:2]], [values(row) for row in stored[2:4]], stored[4]
+    assert deferred == inserted
+    assert inserted[0] == (1, "created", {"message_id": 7, "tekst": "één"}, True, moment)
+    assert (defaults.kind, defaults.detail, defaults.flag) == ("created", {}, None)
+    assert abs(as_utc(defaults.created_at) - utcnow()) < dt.timedelta(minutes=5)

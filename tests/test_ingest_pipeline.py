@@ -8,6 +8,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import event, func, select
 
@@ -551,14 +552,24 @@ def test_batch_acknowledges_question_before_its_reply(settings):
 
 
 @pytest.fixture
-def statements(settings):
-    """The SQL statements that the settings' database runs while the test runs, collapsed to one line each."""
+def statements(settings, monkeypatch):
+    """The SQL statements that the settings' database runs while the test runs, collapsed to one line each.
+
+    COPY statements go to psycopg directly (helpdesk.deferred_rows), so they are recorded there.
+    """
     executed: list[str] = []
     engine = get_engine(settings.database_url)
 
     def record(connection, cursor, statement, parameters, context, executemany):
         executed.append(" ".join(statement.split()))
 
+    copy = psycopg.Cursor.copy
+
+    def record_copy(cursor, statement, *args, **kwargs):
+        executed.append(" ".join(str(statement).split()))
+        return copy(cursor, statement, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "copy", record_copy)
     event.listen(engine, "before_cursor_execute", record)
     try:
         yield executed
@@ -575,8 +586,10 @@ def test_batch_inserts_each_table_once(settings, statements):
 
     outcomes = ingest_batch(settings, list(zip(mails, batch_sources(5))))
 
-    inserts = {table: sum(statement.startswith(f"INSERT INTO {table} ") for statement in statements)
-               for table in ("tickets", "messages", "ticket_events", "ingest_records", "suggestions")}
+    inserts = {
+        table: sum(statement.startswith((f"INSERT INTO {table} ", f"COPY {table} ")) for statement in statements)
+        for table in ("tickets", "messages", "ticket_events", "ingest_records", "suggestions")
+    }
     assert inserts == {"tickets": 1, "messages": 1, "ticket_events": 1, "ingest_records": 1, "suggestions": 1}
     assert not [statement for statement in statements if statement.startswith("UPDATE tickets")]
     with session_scope(settings) as session:
