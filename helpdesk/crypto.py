@@ -34,9 +34,14 @@ _KEY_INFO = b"helpdesk stored data, AES-256-GCM"
 def _fernet_key(settings: Settings) -> bytes:
     if settings.encryption_key:
         return settings.encryption_key.encode()
+    return _key_from_secret(settings.secret_key)
+
+
+@functools.lru_cache(maxsize=8)
+def _key_from_secret(secret_key: str) -> bytes:
     # Embedded default only: derive a key from the secret key so the demo runs
     # without set-up. `helpdesk check` reports this as unsafe for production.
-    digest = hashlib.sha256(b"helpdesk-encryption:" + settings.secret_key.encode()).digest()
+    digest = hashlib.sha256(b"helpdesk-encryption:" + secret_key.encode()).digest()
     return base64.urlsafe_b64encode(digest)
 
 

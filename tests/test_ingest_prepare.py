@@ -27,6 +27,7 @@ from helpdesk.ingest.state import ingest_batch
 from helpdesk.ingest.store import original_text, redacted, redacted_html
 from helpdesk.mail import parse_message
 from helpdesk.redaction import api as redaction_api
+from helpdesk.redaction import redact_filename
 from kb.catalog import index_for_session
 from kb.drafts import render_draft
 from kb.models import Article
@@ -108,6 +109,9 @@ def test_prepared_batch_stores_what_transaction_computes(kb_settings):
             assert decrypt(kb_settings, message.original_encrypted) == original_text(parsed)
             stored = [decrypt_bytes(kb_settings, row.data_encrypted) for row in message.attachments]
             assert stored == [attachment.data for attachment in parsed.attachments]
+            assert [row.filename for row in message.attachments] == [
+                redact_filename(attachment.filename) for attachment in parsed.attachments
+            ]
 
         for ticket in session.scalars(select(Ticket).where(Ticket.language.is_not(None))):
             message = ticket.messages[-1]
@@ -123,8 +127,19 @@ def test_prepared_batch_stores_what_transaction_computes(kb_settings):
             )
 
 
+def mail_with_attachment(filename: str) -> bytes:
+    message = EmailMessage()
+    message["From"] = "Client <client-attachment@example.net>"
+    message["Subject"] = "Uitslag"
+    message["Message-ID"] = "<attachment-1@example.net>"
+    message.set_content("Kunnen jullie mijn uitslag lezen?")
+    message.add_attachment(b"%PDF-1.4 scan", maintype="application", subtype="pdf", filename=filename)
+    return message.as_bytes()
+
+
 def test_prepared_results_replace_the_work(kb_settings, monkeypatch):
     mails = varied_mails()[:4] + [(FIXTURES / "html-only-tracking.eml").read_bytes()]
+    mails.append(mail_with_attachment("uitslag_Jan_Peeters.pdf"))
     prepared = by_hash(kb_settings, mails)
 
     def fail(*args, **kwargs):
@@ -135,23 +150,27 @@ def test_prepared_results_replace_the_work(kb_settings, monkeypatch):
     monkeypatch.setattr(kb.pipeline, "render_draft", fail)
     monkeypatch.setattr(prepare, "parse_message", fail)
     monkeypatch.setattr(store, "sanitize_html", fail)
+    monkeypatch.setattr(store, "redact_filename", fail)
     outcomes = ingest_batch(kb_settings, sources(mails), prepared)
 
-    assert [outcome.status for outcome in outcomes] == [IngestStatus.INGESTED] * 5
+    assert [outcome.status for outcome in outcomes] == [IngestStatus.INGESTED] * 6
     with session_scope(kb_settings) as session:
         assert session.scalar(select(Suggestion.id).limit(1)) is not None
         html = session.scalar(select(Message.html_sanitized).where(Message.id == outcomes[4].message_id))
+        filenames = session.scalars(select(Attachment.filename).where(Attachment.message_id == outcomes[5].message_id)).all()
     assert html
+    assert filenames == ["uitslag_[naam].pdf"]
 
 
 def test_prepared_results_forgotten_after_batch(kb_settings):
-    mails = varied_mails()[:2] + [(FIXTURES / "html-only-tracking.eml").read_bytes()]
+    mails = varied_mails()[:2] + [(FIXTURES / "html-only-tracking.eml").read_bytes(), mail_with_attachment("scan.pdf")]
 
     ingest_batch(kb_settings, sources(mails), by_hash(kb_settings, mails))
 
     assert redaction_api._prepared == {}
     assert kb.pipeline._prepared == {}
     assert store._prepared_html == {}
+    assert store._prepared_filenames == {}
 
 
 def test_equal_plaintexts_get_own_tokens(kb_settings):

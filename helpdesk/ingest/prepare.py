@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from helpdesk.config import Settings
 from helpdesk.db import utcnow
-from helpdesk.ingest.store import prepared_html, redacted, redacted_html
+from helpdesk.ingest.store import prepared_filenames, prepared_html, redacted, redacted_filename, redacted_html
 from helpdesk.mail import ParsedMessage, parse_message
 from helpdesk.plugins import get_registry
 from helpdesk.redaction import Redacted, api as redaction
@@ -52,6 +52,7 @@ class PreparedMail:
     parsed: ParsedMessage | None  # None when parsing failed, so the transaction parses again and quarantines
     redactions: dict[str, Redacted] = field(default_factory=dict)  # by original text
     html: dict[str, str] = field(default_factory=dict)  # redacted HTML part by original HTML
+    filenames: dict[str, str] = field(default_factory=dict)  # redacted attachment filename by original
     results: dict[str, object] = field(default_factory=dict)  # by preparer name
 
 
@@ -73,7 +74,8 @@ def prepare_mail(settings: Settings, raw: bytes) -> tuple[PreparedMail, Prepared
         if parsed.bounce is not None:
             redacted(parsed.bounce.reason)
 
-    prepared = PreparedMail(raw_sha256, parsed, redactions, {parsed.html: html} if html else {})
+    filenames = {attachment.filename: redacted_filename(attachment.filename) for attachment in parsed.attachments}
+    prepared = PreparedMail(raw_sha256, parsed, redactions, {parsed.html: html} if html else {}, filenames)
     if parsed.too_large or parsed.unreadable or parsed.automatic is not None:
         return prepared, None
     return prepared, PreparedText(subject, new_text, body, utcnow().date())
@@ -280,11 +282,14 @@ def prepared_results(prepared: dict[str, PreparedMail]) -> Iterator[None]:
         if prepared:
             redactions: dict[str, Redacted] = {}
             html: dict[str, str] = {}
+            filenames: dict[str, str] = {}
             for mail in prepared.values():
                 redactions.update(mail.redactions)
                 html.update(mail.html)
+                filenames.update(mail.filenames)
             stack.enter_context(redaction.prepared(redactions))
             stack.enter_context(prepared_html(html))
+            stack.enter_context(prepared_filenames(filenames))
             for preparer in get_registry().ingest_preparers:
                 results = [mail.results[preparer.name] for mail in prepared.values() if preparer.name in mail.results]
                 stack.enter_context(preparer.use(results))

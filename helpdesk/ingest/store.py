@@ -51,6 +51,25 @@ def prepared_html(results: dict[str, str]) -> Iterator[None]:
         yield
 
 
+# Results of redacted_filename computed in other processes, by original filename, shared like _prepared_html.
+_prepared_filenames: dict[str, str] = {}
+
+
+def redacted_filename(filename: str) -> str:
+    """Return an attachment's filename with its identifying details replaced (see helpdesk.redaction.filenames)."""
+    prepared = _prepared_filenames.get(filename)
+    if prepared is not None:
+        return prepared
+    return redact_filename(filename)
+
+
+@contextmanager
+def prepared_filenames(results: dict[str, str]) -> Iterator[None]:
+    """Let `redacted_filename` return these results, computed elsewhere, inside the block."""
+    with lent(_prepared_filenames, results):
+        yield
+
+
 def original_text(parsed: ParsedMessage) -> str:
     """Return the unredacted text that staff may reveal, with its subject."""
     return f"Onderwerp: {parsed.subject}\n\n{parsed.text}"
@@ -130,7 +149,7 @@ def store_message(
 
 def _attachment_row(settings: Settings, attachment: ParsedAttachment) -> Attachment:
     row = Attachment(
-        filename=redact_filename(attachment.filename)[:MAX_FILENAME_LENGTH],
+        filename=redacted_filename(attachment.filename)[:MAX_FILENAME_LENGTH],
         content_type=attachment.content_type[:MAX_CONTENT_TYPE_LENGTH],
         size=attachment.size,
         content_id=attachment.content_id,
