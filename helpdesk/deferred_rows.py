@@ -85,10 +85,7 @@ def _copy_rows(connection: Connection, table: Table, rows: list[dict]) -> None:
             values = [row[key] for key in keys]
             # SQLAlchemy wraps a callable default to take the execution context, which none of them reads.
             values += [default.arg if default.is_scalar else default.arg(None) for default in defaults.values()]
-            copy.write_row([
-                value if process is None or value is None else process(value)
-                for process, value in zip(processors, values)
-            ])
+            copy.write_row([value if process is None else process(value) for process, value in zip(processors, values)])
 
 
 @contextmanager

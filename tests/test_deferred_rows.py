@@ -99,7 +99,8 @@ def test_deferred_rows_read_back_as_inserted(database_url):
     moment = dt.datetime(2026, 3, 1, 12, 30, tzinfo=dt.timezone.utc)
     rows = [
         {"ticket_id": 1, "detail": {"message_id": 7, "tekst": "één"}, "flag": True, "created_at": moment},
-        {"ticket_id": 2, "detail": {}, "flag": None, "created_at": moment},
+        # None in a JSON column is JSON null for SQLAlchemy, unlike SQL NULL elsewhere.
+        {"ticket_id": 2, "detail": None, "flag": None, "created_at": moment},
     ]
     try:
         with Session(engine) as session, session.begin():
@@ -111,6 +112,7 @@ def test_deferred_rows_read_back_as_inserted(database_url):
                 insert_rows(session, events, [{"ticket_id": 3}])
         with Session(engine) as session:
             stored = session.execute(select(events).order_by(events.c.id)).all()
+            sql_nulls = session.scalars(select(events.c.id).where(events.c.detail.is_(None))).all()
     finally:
         engine.dispose()
 
@@ -122,6 +124,7 @@ def test_deferred_rows_read_back_as_inserted(database_url):
 
     inserted, deferred, defaults = [values(row) for row in stored[:2]], [values(row) for row in stored[2:4]], stored[4]
     assert deferred == inserted
+    assert sql_nulls == []
     assert inserted[0] == (1, "created", {"message_id": 7, "tekst": "één"}, True, moment)
     assert (defaults.kind, defaults.detail, defaults.flag) == ("created", {}, None)
     assert abs(as_utc(defaults.created_at) - utcnow()) < dt.timedelta(minutes=5)
