@@ -101,7 +101,7 @@ def record_suggestions(suggestions: Iterable[Suggestion]) -> None:
     """Count the FAQ articles suggested for one ticket."""
     suggestions = list(suggestions)
     confident = sum(1 for suggestion in suggestions if suggestion.confident)
-    # One increment per label instead of one per suggestion: ingestion records five per mail.
+    # One increment per label instead of one per suggestion, because ingestion records up to five per mail.
     for label, count in (("true", confident), ("false", len(suggestions) - confident)):
         if count:
             SUGGESTIONS.labels(confident=label).inc(count)

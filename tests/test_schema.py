@@ -62,6 +62,6 @@ def test_search_document_functions_keep_their_plans(database_url, tmp_path):
     with engine.connect() as connection:
         before = connection.execute(SEARCH_FUNCTIONS_LANGUAGE).all()
 
-    # SQL functions are planned again at every call, PL/pgSQL keeps its plans for the session.
+    # SQL functions are planned again at every call, while PL/pgSQL keeps its plans for the session.
     assert head == [("store_ticket_search_document", "plpgsql"), ("ticket_search_document", "plpgsql")]
     assert before == [("store_ticket_search_document", "sql"), ("ticket_search_document", "sql")]

@@ -47,9 +47,10 @@ logger = logging.getLogger(__name__)
 REOPENED_BY_CLIENT = {TicketStatus.CLOSED, TicketStatus.WAITING}
 
 MAX_REASON_LENGTH = 120
-# The columns of a record inserted as a Core row; the database numbers its id.
-RECORD_COLUMNS = [column for column in IngestRecord.__table__.columns if column.key != "id"]
 MAX_DELIVERY_ERROR_LENGTH = 1000
+
+# The columns of a record inserted as a Core row. The database numbers its id.
+RECORD_COLUMNS = [column for column in IngestRecord.__table__.columns if column.key != "id"]
 
 
 def message_key(settings: Settings, message_id: str) -> str:
@@ -516,9 +517,9 @@ def _finish(
 ) -> None:
     """Set the record's outcome, and insert it when a claim without savepoints deferred that.
 
-    A deferred claim inserts the record as a Core row (see
-    helpdesk.deferred_rows), so that a batch writes its records in one
-    statement; a claim that another worker won fails that insert.
+    The deferred record goes in as a Core row (helpdesk.deferred_rows), so a
+    batch writes all its records in one statement. When another worker won
+    the claim, that insert fails.
     """
     record.status = status.value
     record.ticket_id = ticket.id if ticket is not None else None

@@ -51,7 +51,7 @@ def prepared_html(results: dict[str, str]) -> Iterator[None]:
         yield
 
 
-# Results of redacted_filename computed in other processes, by original filename, shared like _prepared_html.
+# Results of redacted_filename computed in other processes, by original filename (see _prepared_html).
 _prepared_filenames: dict[str, str] = {}
 
 
@@ -76,11 +76,11 @@ def original_text(parsed: ParsedMessage) -> str:
 
 
 def add_event(session: Session, ticket: Ticket, kind: str, **detail: object) -> None:
-    """Add a history line of a ticket that has its id; `detail` contains ids and states only, never text.
+    """Add a history line to a ticket that has its id. `detail` contains ids and states only, never text.
 
-    A Core row rather than an ORM object, because a batch adds one or more
-    per mail, and within helpdesk.deferred_rows.deferring_inserts they go out
-    in one statement.
+    The line is a Core row rather than an ORM object, because a batch adds
+    one or more per mail. Inside helpdesk.deferred_rows.deferring_inserts
+    they go out in one statement.
     """
     row = {"ticket_id": ticket.id, "user_id": None, "kind": kind, "detail": detail, "created_at": utcnow()}
     insert_rows(session, TicketEvent.__table__, [row])
