@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -275,7 +276,23 @@ def test_poll_prepares_batches_in_pool(kb_settings, imap_account, monkeypatch):
         assert session.scalar(select(Suggestion.id).limit(1)) is not None
 
 
-def test_pool_processes_run_nicer(sqlite_settings):
+@pytest.fixture
+def unfrozen():
+    """Unfreeze, after the test, the objects that start_pool froze in the test process."""
+    yield
+    gc.unfreeze()
+
+
+def test_started_pool_freezes_loaded_objects(sqlite_settings, unfrozen):
+    gc.unfreeze()  # so that the count below is start_pool's own
+    settings = sqlite_settings.with_overrides(ingest_processes="1")
+    pool = prepare.start_pool(settings)
+
+    assert gc.get_freeze_count() > 0
+    assert pool._executor.submit(gc.get_freeze_count).result() > 0
+
+
+def test_pool_processes_run_nicer(sqlite_settings, unfrozen):
     settings = sqlite_settings.with_overrides(ingest_processes="2")
     pool = prepare.start_pool(settings)
 
@@ -287,7 +304,7 @@ def test_pool_processes_run_nicer(sqlite_settings):
 
 
 @pytest.mark.dovecot
-def test_killed_pool_process_loses_no_mail(kb_settings, imap_account):
+def test_killed_pool_process_loses_no_mail(kb_settings, imap_account, unfrozen):
     settings = kb_settings.with_overrides(
         mailbox_urls=(imap_account.imap_url,), imap_after_processing="seen", imap_batch_size=10, ingest_processes="2"
     )
@@ -308,7 +325,7 @@ def test_killed_pool_process_loses_no_mail(kb_settings, imap_account):
         assert len(session.scalars(select(Ticket)).all()) == count
 
 
-def test_unstarted_chunks_prepared_by_poller(kb_settings):
+def test_unstarted_chunks_prepared_by_poller(kb_settings, unfrozen):
     settings = kb_settings.with_overrides(ingest_processes="1")
     pool = prepare.start_pool(settings)
     # The only process sleeps, so at most one chunk is queued behind the sleep when results() runs.

@@ -15,6 +15,7 @@ speed and nothing else.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import logging
 import multiprocessing
@@ -126,6 +127,21 @@ CHUNK_MAILS = 10
 def _warm_up(settings: Settings) -> None:
     os.nice(POOL_NICENESS)
     prepare_chunk(settings, [WARM_UP_MAIL])
+    freeze_loaded_objects()
+
+
+def freeze_loaded_objects() -> None:
+    """Leave the objects loaded so far out of later garbage collections.
+
+    After the warm-up a process has about 200,000 long-lived objects (word
+    lists, article indexes, mappers), and each full collection walked all of
+    them again. In the polling process that was about 0.1 s per collection,
+    six or seven times per 5,000 mails, with the pool waiting meanwhile.
+    Frozen objects are still freed when their last reference goes; only a
+    reference cycle among them would stay, so the process collects first.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 class PreparedBatch:
@@ -272,6 +288,7 @@ def start_pool(settings: Settings) -> TextPool | None:
     pool.wait_until_started(settings)
     # The polling process prepares chunks too (see PreparedBatch.results), so it loads the same models.
     _prepare_here(settings, [WARM_UP_MAIL])
+    freeze_loaded_objects()
     return pool
 
 
