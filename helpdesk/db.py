@@ -12,6 +12,7 @@ from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from helpdesk.accents import SQLITE_FUNCTION, fold_accents
 from helpdesk.config import Settings
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -54,6 +55,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        # The queue search matches accent-folded text (helpdesk.accents).
+        dbapi_connection.create_function(SQLITE_FUNCTION, 1, fold_accents, deterministic=True)
 
 
 @lru_cache(maxsize=8)

@@ -87,6 +87,8 @@ def test_queue_search_uses_redacted_subject(agent_client, tickets):
         ("condoom onbestaand", []),
         ("SCHEUR", ["old"]),  # case-insensitive word prefix
         ("après", ["urgent"]),  # accented words
+        ("apres", ["urgent"]),  # accents are optional in the search
+        ("APRÈS", ["urgent"]),
         ("100%", ["closed"]),  # LIKE wildcards are plain characters
         ("uitleg_", ["closed"]),
         ("%%%", []),
@@ -94,6 +96,14 @@ def test_queue_search_uses_redacted_subject(agent_client, tickets):
 )
 def test_queue_search_covers_message_text(agent_client, tickets, search, expected):
     assert queue_ids(agent_client, f"?search={quote(search)}") == [tickets[name] for name in expected]
+
+
+@pytest.mark.parametrize("search", ["depistage", "dépistage", "DEPISTAGE", "geinfecteerd", "geïnfecteerd"])
+def test_queue_search_ignores_accents_in_text(agent_client, settings, search):
+    expected = make_ticket(settings, "Vraag over DÉPISTAGE", "Ben ik geïnfecteerd?")
+    make_ticket(settings, "Andere vraag", "Iets anders.")
+
+    assert queue_ids(agent_client, f"?search={quote(search)}") == [expected]
 
 
 def test_queue_search_by_ticket_number(agent_client, tickets):

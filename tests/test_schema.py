@@ -1,12 +1,15 @@
+from importlib import import_module
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import helpdesk.models  # noqa: F401
-from helpdesk import schema
-from helpdesk.db import Base, get_engine
+from helpdesk import accents, schema
+from helpdesk.db import Base, get_engine, session_scope
 from helpdesk.plugins import get_registry
+from helpdesk.tickets.models import Direction, Message, Ticket
 from tests.conftest import make_settings
 
 
@@ -65,3 +68,32 @@ def test_search_document_functions_keep_their_plans(database_url, tmp_path):
     # SQL functions are planned again at every call, while PL/pgSQL keeps its plans for the session.
     assert head == [("store_ticket_search_document", "plpgsql"), ("ticket_search_document", "plpgsql")]
     assert before == [("store_ticket_search_document", "sql"), ("ticket_search_document", "sql")]
+
+
+def test_search_migration_folds_like_python():
+    migration = import_module("helpdesk.migrations.versions.0007_search_without_accents")
+
+    assert migration.ACCENTED == accents.ACCENTED
+    assert migration.PLAIN == accents.PLAIN
+
+
+def test_search_documents_rebuilt_without_accents(database_url, tmp_path):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("search documents exist on PostgreSQL only")
+    settings = make_settings(tmp_path / "var", database_url)
+    schema.upgrade(settings, "0006")
+    with session_scope(settings) as session:
+        ticket = Ticket(subject="Vraag")
+        session.add(ticket)
+        session.flush()
+        session.add(Message(ticket_id=ticket.id, direction=Direction.INBOUND, message_id="m@example.net", body="Gratis dépistage?"))
+        ticket_id = ticket.id
+
+    schema.upgrade(settings)
+
+    with get_engine(database_url).connect() as connection:
+        document = connection.execute(
+            sa.text("SELECT document::text FROM ticket_search_documents WHERE ticket_id = :ticket"), {"ticket": ticket_id}
+        ).scalar_one()
+    assert "'depistage'" in document
+    assert "dépistage" not in document

@@ -5,7 +5,8 @@ name joined in) and the count. Search uses PostgreSQL full-text search over
 TicketSearchDocument, one stored vector per ticket of the redacted subjects
 and texts of its messages, with the GIN index
 `ix_ticket_search_documents_document`. On SQLite it uses LIKE over the
-messages. A search counts its matches only up to SEARCH_COUNT_LIMIT, so a
+messages. Both compare accent-folded text (helpdesk.accents), so
+"depistage" finds "dépistage". A search counts its matches only up to SEARCH_COUNT_LIMIT, so a
 word that occurs in most tickets costs no more than a rare one.
 """
 
@@ -19,6 +20,7 @@ from typing import Optional
 from sqlalchemy import ColumnElement, and_, exists, false, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
+from helpdesk.accents import SQLITE_FUNCTION, fold_accents
 from helpdesk.accounts.models import User
 from helpdesk.db import utcnow
 from helpdesk.teams.access import TEAM_FILTERS
@@ -178,7 +180,8 @@ def _page_number(args: dict[str, str]) -> int:
 
 
 def search_words(search: str) -> list[str]:
-    return [word.lower() for word in _WORD.findall(search)][:MAX_SEARCH_WORDS]
+    """Return the search's words in lower case and without accents, as the searched text is compared."""
+    return [fold_accents(word) for word in _WORD.findall(search)][:MAX_SEARCH_WORDS]
 
 
 def search_condition(session: Session, search: str) -> ColumnElement[bool] | None:
@@ -197,7 +200,12 @@ def search_condition(session: Session, search: str) -> ColumnElement[bool] | Non
         matches = TicketSearchDocument.document.op("@@")(_tsquery(words))
         condition = exists(select(TicketSearchDocument.ticket_id).where(TicketSearchDocument.ticket_id == Ticket.id, matches))
     else:
-        in_message = and_(*(or_(Message.subject.ilike(_like(word), escape="\\"), Message.body.ilike(_like(word), escape="\\")) for word in words))
+        # The folded text is in lower case, so LIKE needs no case folding of its own.
+        folded_subject = getattr(func, SQLITE_FUNCTION)(Message.subject)
+        folded_body = getattr(func, SQLITE_FUNCTION)(Message.body)
+        in_message = and_(
+            *(or_(folded_subject.like(_like(word), escape="\\"), folded_body.like(_like(word), escape="\\")) for word in words)
+        )
         condition = exists(select(Message.id).where(Message.ticket_id == Ticket.id, in_message))
 
     number = _TICKET_NUMBER.match(search.strip())
