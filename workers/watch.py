@@ -22,7 +22,7 @@ from helpdesk.config import ConfigError, Settings
 from helpdesk.db import session_scope
 from helpdesk.ingest.idle import DEFAULT_IDLE_RENEW_SECONDS, IdleWatcher
 from helpdesk.ingest.polling import poll_mailbox
-from helpdesk.ingest.prepare import start_pool
+from helpdesk.ingest.prepare import start_pool, warm_up_polling_process
 from helpdesk.ingest.sources import ImapMailbox, parse_mailbox_url, safe_url
 from helpdesk.outbound.services import due_message_ids
 from workers.locks import Lease, exclusive
@@ -147,10 +147,14 @@ def watch(idle_renew_seconds: float) -> None:
         logger.warning("HELPDESK_IMAP_IDLE is false, so no mailbox is watched; scheduled polls fetch the mail")
         watchers = []
     else:
+        # Before the watcher threads start, because the warm-up freezes every object the process has.
+        warm_up_polling_process(settings)
         watchers = start_watchers(settings, stopped, idle_renew_seconds)
     if watchers:
         # Started beside the watchers, so the first poll does not wait for it; a backlog found later uses it.
-        threading.Thread(target=start_pool, args=(settings,), name="ingest-pool-start", daemon=True).start()
+        threading.Thread(
+            target=start_pool, args=(settings,), kwargs={"warm_up_here": False}, name="ingest-pool-start", daemon=True
+        ).start()
     logger.info("watch started", extra={"mailboxes": len(watchers)})
 
     # Without watchers the process still waits for its stop signal, so that

@@ -131,17 +131,29 @@ def _warm_up(settings: Settings) -> None:
 
 
 def freeze_loaded_objects() -> None:
-    """Leave the objects loaded so far out of later garbage collections.
+    """Leave the objects that the process has now out of later garbage collections.
 
     After the warm-up a process has about 200,000 long-lived objects (word
     lists, article indexes, mappers), and each full collection walked all of
     them again. In the polling process that was about 0.1 s per collection,
     six or seven times per 5,000 mails, with the pool waiting meanwhile.
-    Frozen objects are still freed when their last reference goes; only a
-    reference cycle among them would stay, so the process collects first.
+    Frozen objects are still freed when their last reference goes, but a
+    reference cycle that contains one is never collected. So the process
+    collects first, and callers freeze before they start other threads,
+    whose objects of the moment would be frozen too.
     """
     gc.collect()
     gc.freeze()
+
+
+def warm_up_polling_process(settings: Settings) -> None:
+    """Load the models that preparing needs in this process, then freeze what it has loaded.
+
+    The polling process prepares chunks too (see PreparedBatch.results).
+    Call this before starting other threads (see freeze_loaded_objects).
+    """
+    _prepare_here(settings, [WARM_UP_MAIL])
+    freeze_loaded_objects()
 
 
 class PreparedBatch:
@@ -276,19 +288,20 @@ def text_pool(settings: Settings) -> TextPool | None:
         return _pool
 
 
-def start_pool(settings: Settings) -> TextPool | None:
+def start_pool(settings: Settings, warm_up_here: bool = True) -> TextPool | None:
     """Start this process's pool now and wait until it has prepared a first mail.
 
     A long-running poller calls this at start-up, so that the first poll
-    with a backlog does not wait for the processes to load.
+    with a backlog does not wait for the processes to load. With
+    `warm_up_here`, the polling process warms up too, which a caller that
+    already runs other threads does beforehand instead.
     """
     pool = text_pool(settings)
     if pool is None:
         return None
     pool.wait_until_started(settings)
-    # The polling process prepares chunks too (see PreparedBatch.results), so it loads the same models.
-    _prepare_here(settings, [WARM_UP_MAIL])
-    freeze_loaded_objects()
+    if warm_up_here:
+        warm_up_polling_process(settings)
     return pool
 
 
