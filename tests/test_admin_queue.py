@@ -106,6 +106,13 @@ def test_queue_search_ignores_accents_in_text(agent_client, settings, search):
     assert queue_ids(agent_client, f"?search={quote(search)}") == [expected]
 
 
+@pytest.mark.parametrize("search", ["istanbul", "İstanbul", "angstrom", "Ångström"])
+def test_queue_search_letters_that_lower_oddly(agent_client, settings, search):
+    expected = make_ticket(settings, "Reis naar İSTANBUL", "Een \u212bngström meting.")
+
+    assert queue_ids(agent_client, f"?search={quote(search)}") == [expected]
+
+
 def test_queue_search_by_ticket_number(agent_client, tickets):
     number = tickets["assigned"]
     assert queue_ids(agent_client, f"?search=%23{number}") == [number]

@@ -1,5 +1,7 @@
 from importlib import import_module
 
+import uuid
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -7,10 +9,11 @@ from alembic.migration import MigrationContext
 
 import helpdesk.models  # noqa: F401
 from helpdesk import accents, schema
+from helpdesk.config import ConfigError
 from helpdesk.db import Base, get_engine, session_scope
 from helpdesk.plugins import get_registry
 from helpdesk.tickets.models import Direction, Message, Ticket
-from tests.conftest import make_settings
+from tests.conftest import POSTGRES_ADMIN_URL, _drop_postgres_database, make_settings
 
 
 def test_upgrade_creates_core_tables(settings):
@@ -97,3 +100,22 @@ def test_search_documents_rebuilt_without_accents(database_url, tmp_path):
         ).scalar_one()
     assert "'depistage'" in document
     assert "dépistage" not in document
+
+
+def test_upgrade_rejects_latin1_database(database_url, tmp_path):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the encoding check applies to PostgreSQL only")
+    name = f"helpdesk_test_latin1_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"CREATE DATABASE \"{name}\" ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"))
+    admin.dispose()
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    try:
+        with pytest.raises(ConfigError) as raised:
+            schema.upgrade(make_settings(tmp_path / "var", url))
+    finally:
+        _drop_postgres_database(url)
+
+    assert "LATIN1" in str(raised.value)
+    assert "createdb --encoding UTF8" in str(raised.value)

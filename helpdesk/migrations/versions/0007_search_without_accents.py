@@ -24,8 +24,8 @@ depends_on = None
 
 # The same strings as helpdesk.accents.ACCENTED and PLAIN, written out so
 # that this migration does not change when that module does.
-ACCENTED = "àáâãäåçèéêëìíîïñòóôõöùúûüýÿÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜÝŸ"
-PLAIN = "aaaaaaceeeeiiiinooooouuuuyyAAAAAACEEEEIIIINOOOOOUUUUYY"
+ACCENTED = "àáâãäåçèéêëìíîïñòóôõöùúûüýÿÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜÝŸİ\u212b"
+PLAIN = "aaaaaaceeeeiiiinooooouuuuyyAAAAAACEEEEIIIINOOOOOUUUUYYIA"
 
 # translate() replaces characters one for one, so the 150,000 characters of
 # 0004 stay the limit. It compares every character with each letter of the
