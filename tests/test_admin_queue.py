@@ -107,7 +107,7 @@ def test_queue_search_ignores_accents_in_text(agent_client, settings, search):
 
 
 @pytest.mark.parametrize("search", ["istanbul", "İstanbul", "angstrom", "Ångström"])
-def test_queue_search_letters_that_lower_oddly(agent_client, settings, search):
+def test_queue_search_special_lowercase_letters(agent_client, settings, search):
     expected = make_ticket(settings, "Reis naar İSTANBUL", "Een \u212bngström meting.")
 
     assert queue_ids(agent_client, f"?search={quote(search)}") == [expected]

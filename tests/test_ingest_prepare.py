@@ -292,7 +292,7 @@ def test_started_pool_freezes_loaded_objects(sqlite_settings, unfrozen):
     assert pool._executor.submit(gc.get_freeze_count).result() > 0
 
 
-def test_pool_started_beside_threads_freezes_only_pool(sqlite_settings, unfrozen):
+def test_start_pool_without_local_freeze(sqlite_settings, unfrozen):
     gc.unfreeze()
     settings = sqlite_settings.with_overrides(ingest_processes="1")
     pool = prepare.start_pool(settings, warm_up_here=False)

@@ -147,7 +147,7 @@ def freeze_loaded_objects() -> None:
 
 
 def warm_up_polling_process(settings: Settings) -> None:
-    """Load the models that preparing needs in this process, then freeze what it has loaded.
+    """Load the preparers' models in this process, then freeze what it has loaded.
 
     The polling process prepares chunks too (see PreparedBatch.results).
     Call this before starting other threads (see freeze_loaded_objects).
@@ -293,8 +293,9 @@ def start_pool(settings: Settings, warm_up_here: bool = True) -> TextPool | None
 
     A long-running poller calls this at start-up, so that the first poll
     with a backlog does not wait for the processes to load. With
-    `warm_up_here`, the polling process warms up too, which a caller that
-    already runs other threads does beforehand instead.
+    `warm_up_here`, this process warms up and freezes too. A caller that runs
+    other threads passes False and calls warm_up_polling_process before
+    starting them.
     """
     pool = text_pool(settings)
     if pool is None:

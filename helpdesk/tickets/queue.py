@@ -180,7 +180,7 @@ def _page_number(args: dict[str, str]) -> int:
 
 
 def search_words(search: str) -> list[str]:
-    """Return the search's words in lower case and without accents, as the searched text is compared."""
+    """Return the search's words folded like the searched text (helpdesk.accents.fold_accents)."""
     return [fold_accents(word) for word in _WORD.findall(search)][:MAX_SEARCH_WORDS]
 
 
